@@ -1,0 +1,134 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// Architecture names of the value networks (VGS.md B.4).
+const (
+	FCNetTemb = "fcnet_temb" // FCNet_temb: x-branch, 3-layer t-branch MLP, 3-layer head
+	DeeperV2  = "deeperv2"   // FCNet_temb_deeperv2: concat[x, emb(t)] into a 4-layer MLP
+	DeeperV3  = "deeperv3"   // FCNet_temb_deeperv3: projected t features, multiplicative gating
+)
+
+// Arch describes a time-conditioned scalar network V(x, t). The activation is ReLU,
+// the only one the reference configs use.
+type Arch struct {
+	Kind       string `yaml:"arch"`          // fcnet_temb, deeperv2 or deeperv3
+	In         int    `yaml:"in_dim"`        // input dimension
+	Hidden     int    `yaml:"hidden_dim"`    // H
+	TEmb       int    `yaml:"t_emb_dim"`     // E, even
+	TFeat      int    `yaml:"t_feature_dim"` // F (deeperv3 only)
+	Out        int    `yaml:"out_dim"`       // 1 for a value network
+	Activation string `yaml:"activation"`    // "relu" (or empty)
+}
+
+// Validate reports the first field of a that cannot build a network.
+func (a Arch) Validate() error {
+	switch a.Kind {
+	case FCNetTemb, DeeperV2, DeeperV3:
+	default:
+		return fmt.Errorf("value.arch: %q is not one of %s, %s, %s", a.Kind, FCNetTemb, DeeperV2, DeeperV3)
+	}
+	if a.In < 1 {
+		return fmt.Errorf("value.in_dim: must be ≥ 1, got %d", a.In)
+	}
+	if a.Hidden < 1 {
+		return fmt.Errorf("value.hidden_dim: must be ≥ 1, got %d", a.Hidden)
+	}
+	if a.TEmb < 2 || a.TEmb%2 != 0 {
+		return fmt.Errorf("value.t_emb_dim: must be even and ≥ 2, got %d", a.TEmb)
+	}
+	if a.Kind == DeeperV3 && a.TFeat < 1 {
+		return fmt.Errorf("value.t_feature_dim: must be ≥ 1 for deeperv3, got %d", a.TFeat)
+	}
+	if a.Out < 1 {
+		return fmt.Errorf("value.out_dim: must be ≥ 1, got %d", a.Out)
+	}
+	if a.Activation != "" && a.Activation != "relu" {
+		return fmt.Errorf("value.activation: only relu is supported, got %q", a.Activation)
+	}
+	return nil
+}
+
+// layers makes the dense layers of a, in a fixed order, with PyTorch names.
+func (a Arch) layers(rng *rand.Rand) []*Dense {
+	H, E := a.Hidden, a.TEmb
+	switch a.Kind {
+	case FCNetTemb:
+		return []*Dense{
+			NewDense("net1.net.0", a.In, H, rng),
+			NewDense("net2.net.0", E, H, rng),
+			NewDense("net2.net.2", H, H, rng),
+			NewDense("net2.net.4", H, H, rng),
+			NewDense("net3.net.0", 2*H, H, rng),
+			NewDense("net3.net.2", H, H, rng),
+			NewDense("net3.net.4", H, a.Out, rng),
+		}
+	case DeeperV2:
+		return []*Dense{
+			NewDense("fc1", a.In+E, H, rng),
+			NewDense("fc2", H, H, rng),
+			NewDense("fc3", H, H, rng),
+			NewDense("fc4", H, a.Out, rng),
+		}
+	case DeeperV3:
+		F := a.TFeat
+		return []*Dense{
+			NewDense("t_proj", E, F, rng),
+			NewDense("fc1", a.In, H, rng),
+			NewDense("temb1", F, H, rng),
+			NewDense("fc2", 2*H, 2*H, rng),
+			NewDense("fc3", 2*H, H, rng),
+			NewDense("temb2", F, H, rng),
+			NewDense("fc4", H, a.Out, rng),
+		}
+	}
+	panic("nn: unknown arch " + a.Kind)
+}
+
+// linear applies y = x·W + b with the graph nodes w, b.
+func linear(x, w, b *G.Node) (*G.Node, error) {
+	xw, err := G.Mul(x, w)
+	if err != nil {
+		return nil, err
+	}
+	return G.BroadcastAdd(xw, b, nil, []byte{0})
+}
+
+// forward builds V(x, t) from the input nodes x (B×In) and te (B×E, the time
+// embedding) and the parameter nodes p (two per layer, in layers order).
+func (a Arch) forward(x, te *G.Node, p []*G.Node) (out *G.Node, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("nn: building %s: %v", a.Kind, r)
+		}
+	}()
+	lin := func(i int, h *G.Node) *G.Node { return G.Must(linear(h, p[2*i], p[2*i+1])) }
+	relu := func(h *G.Node) *G.Node { return G.Must(G.Rectify(h)) }
+	switch a.Kind {
+	case FCNetTemb:
+		xa := lin(0, x)
+		tb := lin(3, relu(lin(2, relu(lin(1, te)))))
+		h := G.Must(G.Concat(1, xa, tb))
+		return lin(6, relu(lin(5, relu(lin(4, h))))), nil
+	case DeeperV2:
+		h := G.Must(G.Concat(1, x, te))
+		h = relu(lin(0, h))
+		h = relu(lin(1, h))
+		h = relu(lin(2, h))
+		return lin(3, h), nil
+	case DeeperV3:
+		tf := lin(0, te)
+		h := G.Must(G.Concat(1, lin(1, x), lin(2, tf)))
+		h = relu(h)
+		h = relu(lin(3, h))
+		h = lin(4, h)
+		h = G.Must(G.HadamardProd(h, lin(5, tf)))
+		return lin(6, h), nil
+	}
+	return nil, fmt.Errorf("nn: unknown arch %q", a.Kind)
+}

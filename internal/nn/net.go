@@ -1,0 +1,296 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sync"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Loss names a per-row regression loss L(z) of the residual z = a·V(x,t) − y.
+type Loss string
+
+// The TD losses of the reference code.
+const (
+	L2       Loss = "l2"        // z²  (MSE)
+	L1       Loss = "l1"        // |z|
+	SmoothL1 Loss = "smooth_l1" // 0.5·z² if |z| < 1, else |z| − 0.5 (Huber, β = 1)
+)
+
+// Valid reports whether l is a known loss.
+func (l Loss) Valid() bool { return l == L2 || l == L1 || l == SmoothL1 }
+
+// MaxChunk is the largest batch a single compiled graph processes; larger batches are
+// split into chunks of this size (bounding memory and the number of cached graphs).
+const MaxChunk = 4096
+
+// Net is a time-conditioned network V(x, t) with gorgonia graphs cached per batch
+// size. It is safe for use by one goroutine at a time.
+type Net struct {
+	Arch   Arch
+	layers []*Dense
+	params []*Param
+
+	mu     sync.Mutex
+	emb    map[int][]float32
+	graphs map[graphKey]*graph
+}
+
+type graphKind int
+
+const (
+	kindValue graphKind = iota
+	kindInputGrad
+	kindTrain
+)
+
+type graphKey struct {
+	kind  graphKind
+	batch int
+	loss  Loss
+	scale float32
+}
+
+type graph struct {
+	x, te, y   *tensor.Dense // input backings
+	out, gx    *G.Node
+	loss       *G.Node
+	paramGrads []*G.Node
+	vm         G.VM
+}
+
+// NewNet builds a network with weights drawn from rng (PyTorch's default rule).
+func NewNet(a Arch, rng *rand.Rand) (*Net, error) {
+	if a.Out == 0 {
+		a.Out = 1
+	}
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	n := &Net{Arch: a, layers: a.layers(rng), emb: map[int][]float32{}, graphs: map[graphKey]*graph{}}
+	for _, l := range n.layers {
+		n.params = append(n.params, l.Params()...)
+	}
+	return n, nil
+}
+
+// Params returns the parameters in a fixed order (two per layer: weight, bias).
+func (n *Net) Params() []*Param { return n.params }
+
+// embedding returns the cached time embedding of step t.
+func (n *Net) embedding(t int) []float32 {
+	e, ok := n.emb[t]
+	if !ok {
+		e = make([]float32, n.Arch.TEmb)
+		TimeEmbedding(e, float64(t))
+		n.emb[t] = e
+	}
+	return e
+}
+
+func (n *Net) graph(k graphKey) (*graph, error) {
+	if g, ok := n.graphs[k]; ok {
+		return g, nil
+	}
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	g, err := n.build(k)
+	if err != nil {
+		return nil, err
+	}
+	n.graphs[k] = g
+	return g, nil
+}
+
+func (n *Net) build(k graphKey) (gr *graph, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("nn: building graph: %v", r)
+		}
+	}()
+	B, a := k.batch, n.Arch
+	g := G.NewGraph()
+	gr = &graph{
+		x:  tensor.New(tensor.WithShape(B, a.In), tensor.WithBacking(make([]float32, B*a.In))),
+		te: tensor.New(tensor.WithShape(B, a.TEmb), tensor.WithBacking(make([]float32, B*a.TEmb))),
+	}
+	x := G.NewMatrix(g, tensor.Float32, G.WithShape(B, a.In), G.WithName("x"), G.WithValue(gr.x))
+	te := G.NewMatrix(g, tensor.Float32, G.WithShape(B, a.TEmb), G.WithName("temb"), G.WithValue(gr.te))
+	pn := make([]*G.Node, len(n.params))
+	for i, p := range n.params {
+		pn[i] = G.NewMatrix(g, tensor.Float32, G.WithShape(p.Shape...), G.WithName(p.Name), G.WithValue(p.Value))
+	}
+	out, err := a.forward(x, te, pn)
+	if err != nil {
+		return nil, err
+	}
+	gr.out = out
+	switch k.kind {
+	case kindInputGrad:
+		gx, err := G.Grad(G.Must(G.Sum(out)), x)
+		if err != nil {
+			return nil, err
+		}
+		gr.gx = gx[0]
+	case kindTrain:
+		gr.y = tensor.New(tensor.WithShape(B, a.Out), tensor.WithBacking(make([]float32, B*a.Out)))
+		y := G.NewMatrix(g, tensor.Float32, G.WithShape(B, a.Out), G.WithName("y"), G.WithValue(gr.y))
+		pred := out
+		if k.scale != 1 {
+			pred = G.Must(G.Mul(out, G.NewConstant(k.scale)))
+		}
+		z := G.Must(G.Sub(pred, y))
+		var l *G.Node
+		switch k.loss {
+		case L2:
+			l = G.Must(G.Square(z))
+		case L1:
+			l = G.Must(G.Abs(z))
+		case SmoothL1:
+			// huber(z) = 0.5·c² + (|z| − c) with c = min(|z|, 1) = |z| − relu(|z| − 1)
+			az := G.Must(G.Abs(z))
+			c := G.Must(G.Sub(az, G.Must(G.Rectify(G.Must(G.Sub(az, G.NewConstant(float32(1))))))))
+			l = G.Must(G.Add(G.Must(G.Mul(G.Must(G.Square(c)), G.NewConstant(float32(0.5)))), G.Must(G.Sub(az, c))))
+		default:
+			return nil, fmt.Errorf("nn: unknown loss %q", k.loss)
+		}
+		gr.loss = G.Must(G.Mean(l))
+		if _, err = G.Grad(gr.loss, pn...); err != nil {
+			return nil, err
+		}
+		// Parameter gradients are read from the dual values of the parameter nodes:
+		// reading the returned gradient nodes is unreliable, since the tape machine
+		// reuses their registers for later instructions. Dual values accumulate
+		// across runs, so LossGrad zeroes them before each run.
+		gr.paramGrads = pn
+		gr.vm = G.NewTapeMachine(g, G.BindDualValues(pn...))
+		return gr, nil
+	}
+	gr.vm = G.NewTapeMachine(g)
+	return gr, nil
+}
+
+// load copies rows [lo, lo+B) of x and the embeddings of t into g's inputs.
+func (n *Net) load(g *graph, x []float32, t []int, lo, B int) {
+	in, E := n.Arch.In, n.Arch.TEmb
+	copy(g.x.Data().([]float32), x[lo*in:(lo+B)*in])
+	te := g.te.Data().([]float32)
+	for i := 0; i < B; i++ {
+		copy(te[i*E:(i+1)*E], n.embedding(t[lo+i]))
+	}
+}
+
+func (n *Net) run(g *graph) error {
+	defer g.vm.Reset()
+	return g.vm.RunAll()
+}
+
+func checkBatch(x []float32, t []int, in int) (int, error) {
+	B := len(t)
+	if B == 0 || len(x) != B*in {
+		return 0, fmt.Errorf("nn: x has %d values for %d rows of dimension %d", len(x), B, in)
+	}
+	return B, nil
+}
+
+// Forward writes V(x_i, t_i) into v (len(v) = B·Out) for the B rows of x.
+func (n *Net) Forward(v, x []float32, t []int) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	B, err := checkBatch(x, t, n.Arch.In)
+	if err != nil {
+		return err
+	}
+	for lo := 0; lo < B; lo += MaxChunk {
+		b := min(MaxChunk, B-lo)
+		g, err := n.graph(graphKey{kind: kindValue, batch: b})
+		if err != nil {
+			return err
+		}
+		n.load(g, x, t, lo, b)
+		if err := g.vm.RunAll(); err != nil {
+			g.vm.Reset()
+			return err
+		}
+		copy(v[lo*n.Arch.Out:], g.out.Value().Data().([]float32))
+		g.vm.Reset()
+	}
+	return nil
+}
+
+// InputGrad writes V(x_i, t_i) into v and ∇ₓ Σ_i V(x_i, t_i) into gx (row i is
+// ∇V(x_i, t_i)); the parameters are constants. v may be nil.
+func (n *Net) InputGrad(v, gx, x []float32, t []int) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	B, err := checkBatch(x, t, n.Arch.In)
+	if err != nil {
+		return err
+	}
+	in := n.Arch.In
+	for lo := 0; lo < B; lo += MaxChunk {
+		b := min(MaxChunk, B-lo)
+		g, err := n.graph(graphKey{kind: kindInputGrad, batch: b})
+		if err != nil {
+			return err
+		}
+		n.load(g, x, t, lo, b)
+		if err := g.vm.RunAll(); err != nil {
+			g.vm.Reset()
+			return err
+		}
+		if v != nil {
+			copy(v[lo*n.Arch.Out:], g.out.Value().Data().([]float32))
+		}
+		copy(gx[lo*in:(lo+b)*in], g.gx.Value().Data().([]float32))
+		g.vm.Reset()
+	}
+	return nil
+}
+
+// LossGrad evaluates the mean loss (1/B)·Σ_i L(scale·V(x_i,t_i) − y_i) and its gradient
+// with respect to every parameter. grads[j] is aligned with Params()[j] and is valid
+// until the next call. The batch must not exceed MaxChunk.
+func (n *Net) LossGrad(x []float32, t []int, y []float32, loss Loss, scale float32) (float64, [][]float32, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	B, err := checkBatch(x, t, n.Arch.In)
+	if err != nil {
+		return 0, nil, err
+	}
+	if B > MaxChunk {
+		return 0, nil, fmt.Errorf("nn: training batch %d exceeds %d", B, MaxChunk)
+	}
+	if len(y) != B*n.Arch.Out {
+		return 0, nil, fmt.Errorf("nn: %d targets for %d rows", len(y), B)
+	}
+	g, err := n.graph(graphKey{kind: kindTrain, batch: B, loss: loss, scale: scale})
+	if err != nil {
+		return 0, nil, err
+	}
+	for _, pg := range g.paramGrads {
+		if gv, err := pg.Grad(); err == nil && gv != nil {
+			clear(gv.Data().([]float32))
+		}
+	}
+	n.load(g, x, t, 0, B)
+	copy(g.y.Data().([]float32), y)
+	if err := g.vm.RunAll(); err != nil {
+		g.vm.Reset()
+		return 0, nil, err
+	}
+	lv := float64(g.loss.Value().Data().(float32))
+	grads := make([][]float32, len(g.paramGrads))
+	for i, pg := range g.paramGrads {
+		gv, err := pg.Grad()
+		if err != nil {
+			g.vm.Reset()
+			return 0, nil, fmt.Errorf("nn: gradient of %s: %v", n.params[i].Name, err)
+		}
+		grads[i] = gv.Data().([]float32)
+	}
+	g.vm.Reset()
+	return lv, grads, nil
+}
