@@ -1,0 +1,132 @@
+package vgs
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+
+	"github.com/advgs/advgs/internal/nn"
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the sampler block of a VGS config. YAML names match the reference code's
+// configs (VGS.md C.6); optional values are pointers, nil meaning "not set" (None).
+type Config struct {
+	Value       nn.Arch  `yaml:"value"`        // value network V(x, t)
+	NStep       int      `yaml:"n_step"`       // T, number of transitions
+	SampleShape []int    `yaml:"sample_shape"` // shape of one sample; D = product
+	S2Schedule  string   `yaml:"s2_schedule"`  // linear, quad, sigmoid, constant, exp
+	S2Start     float64  `yaml:"s2_start"`     // s2 at t = 0 (nearest the noise)
+	S2End       float64  `yaml:"s2_end"`       // s2 at t = T−1 (nearest the data)
+	AlphaMethod string   `yaml:"alpha_method"` // vp or ve
+	Tau         float64  `yaml:"tau"`          // temperature τ of p ∝ exp(−E/τ)
+	EMA         *float64 `yaml:"ema"`          // target-network EMA decay; nil = hard copy
+	VLR         float64  `yaml:"v_lr"`         // Adam learning rate of the value network
+	ILR         *float64 `yaml:"i_lr"`         // Adam learning rate of init_sigma; nil = fixed
+	ClipEnergy  *float64 `yaml:"clip_energy"`  // clamp E from above at this value
+	ClipGrad    *float64 `yaml:"clip_grad"`    // clip the value gradients' global L2 norm
+	TDLoss      nn.Loss  `yaml:"TD_loss"`      // l2 (default), l1 or smooth_l1
+	DEffective  *int     `yaml:"D_effective"`  // D used in every D-dependent formula
+	ScaleWithD  bool     `yaml:"scale_with_D"` // the network outputs V/D
+	Normalize   bool     `yaml:"normalize"`    // sphere-constrained variant
+}
+
+// Dim is the length of one sample, the product of SampleShape.
+func (c Config) Dim() int {
+	d := 1
+	for _, s := range c.SampleShape {
+		d *= s
+	}
+	return d
+}
+
+// D is the effective dimension: D_effective when set, else Dim (VGS.md A.7).
+func (c Config) D() int {
+	if c.DEffective != nil {
+		return *c.DEffective
+	}
+	return c.Dim()
+}
+
+// Defaults fills the values the reference code defaults: tau 1, TD_loss l2, relu,
+// out_dim 1, and the value network's in_dim from sample_shape when it is 0.
+func (c *Config) Defaults() {
+	if c.Tau == 0 {
+		c.Tau = 1
+	}
+	if c.TDLoss == "" {
+		c.TDLoss = nn.L2
+	}
+	if c.Value.Out == 0 {
+		c.Value.Out = 1
+	}
+	if c.Value.Activation == "" {
+		c.Value.Activation = "relu"
+	}
+	if c.Value.In == 0 {
+		c.Value.In = c.Dim()
+	}
+}
+
+// Validate reports the first field that is out of range, naming it as in the YAML.
+func (c Config) Validate() error {
+	if c.NStep < 1 {
+		return fmt.Errorf("sampler.n_step: must be ≥ 1, got %d", c.NStep)
+	}
+	if len(c.SampleShape) == 0 {
+		return fmt.Errorf("sampler.sample_shape: missing")
+	}
+	for _, s := range c.SampleShape {
+		if s < 1 {
+			return fmt.Errorf("sampler.sample_shape: entries must be ≥ 1, got %v", c.SampleShape)
+		}
+	}
+	if _, err := MakeS2(c.S2Schedule, c.NStep, c.S2Start, c.S2End); err != nil {
+		return err
+	}
+	if c.AlphaMethod != "vp" && c.AlphaMethod != "ve" {
+		return fmt.Errorf("sampler.alpha_method: %q is not vp or ve", c.AlphaMethod)
+	}
+	if c.AlphaMethod == "vp" && (c.S2Start >= 1 || (c.S2Schedule != "constant" && c.S2End >= 1)) {
+		return fmt.Errorf("sampler.s2_start/s2_end: vp needs variances below 1, got %g and %g", c.S2Start, c.S2End)
+	}
+	if !(c.Tau > 0) {
+		return fmt.Errorf("sampler.tau: must be > 0, got %g", c.Tau)
+	}
+	if c.EMA != nil && (*c.EMA < 0 || *c.EMA >= 1) {
+		return fmt.Errorf("sampler.ema: must be in [0, 1), got %g", *c.EMA)
+	}
+	if !(c.VLR > 0) {
+		return fmt.Errorf("sampler.v_lr: must be > 0, got %g", c.VLR)
+	}
+	if c.ILR != nil && !(*c.ILR > 0) {
+		return fmt.Errorf("sampler.i_lr: must be > 0 when set, got %g", *c.ILR)
+	}
+	if c.ClipGrad != nil && !(*c.ClipGrad > 0) {
+		return fmt.Errorf("sampler.clip_grad: must be > 0 when set, got %g", *c.ClipGrad)
+	}
+	if c.ClipEnergy != nil && math.IsNaN(*c.ClipEnergy) {
+		return fmt.Errorf("sampler.clip_energy: NaN")
+	}
+	if !c.TDLoss.Valid() {
+		return fmt.Errorf("sampler.TD_loss: %q is not l2, l1 or smooth_l1", c.TDLoss)
+	}
+	if c.DEffective != nil && (*c.DEffective < 1 || *c.DEffective > c.Dim()) {
+		return fmt.Errorf("sampler.D_effective: must be in [1, %d], got %d", c.Dim(), *c.DEffective)
+	}
+	if err := c.Value.Validate(); err != nil {
+		return fmt.Errorf("sampler.%w", err)
+	}
+	return nil
+}
+
+// DecodeYAMLStrict decodes b into v, rejecting unknown keys and wrong types; name is
+// the file name used in errors.
+func DecodeYAMLStrict(b []byte, v any, name string) error {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
