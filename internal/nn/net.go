@@ -34,7 +34,6 @@ type Net struct {
 	params []*Param
 
 	mu     sync.Mutex
-	emb    map[int][]float32
 	graphs map[graphKey]*graph
 }
 
@@ -49,16 +48,17 @@ const (
 type graphKey struct {
 	kind  graphKind
 	batch int
+	steps int // K, rows of the time-embedding table
 	loss  Loss
 	scale float32
 }
 
 type graph struct {
-	x, te, y   *tensor.Dense // input backings
-	out, gx    *G.Node
-	loss       *G.Node
-	paramGrads []*G.Node
-	vm         G.VM
+	x, table, sel, y *tensor.Dense // input backings
+	out, gx          *G.Node
+	loss             *G.Node
+	paramGrads       []*G.Node
+	vm               G.VM
 }
 
 // NewNet builds a network with weights drawn from rng (PyTorch's default rule).
@@ -69,7 +69,7 @@ func NewNet(a Arch, rng *rand.Rand) (*Net, error) {
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
-	n := &Net{Arch: a, layers: a.layers(rng), emb: map[int][]float32{}, graphs: map[graphKey]*graph{}}
+	n := &Net{Arch: a, layers: a.layers(rng), graphs: map[graphKey]*graph{}}
 	for _, l := range n.layers {
 		n.params = append(n.params, l.Params()...)
 	}
@@ -78,17 +78,6 @@ func NewNet(a Arch, rng *rand.Rand) (*Net, error) {
 
 // Params returns the parameters in a fixed order (two per layer: weight, bias).
 func (n *Net) Params() []*Param { return n.params }
-
-// embedding returns the cached time embedding of step t.
-func (n *Net) embedding(t int) []float32 {
-	e, ok := n.emb[t]
-	if !ok {
-		e = make([]float32, n.Arch.TEmb)
-		TimeEmbedding(e, float64(t))
-		n.emb[t] = e
-	}
-	return e
-}
 
 func (n *Net) graph(k graphKey) (*graph, error) {
 	if g, ok := n.graphs[k]; ok {
@@ -110,19 +99,25 @@ func (n *Net) build(k graphKey) (gr *graph, err error) {
 			err = fmt.Errorf("nn: building graph: %v", r)
 		}
 	}()
-	B, a := k.batch, n.Arch
+	B, K, a := k.batch, k.steps, n.Arch
 	g := G.NewGraph()
 	gr = &graph{
-		x:  tensor.New(tensor.WithShape(B, a.In), tensor.WithBacking(make([]float32, B*a.In))),
-		te: tensor.New(tensor.WithShape(B, a.TEmb), tensor.WithBacking(make([]float32, B*a.TEmb))),
+		x:     tensor.New(tensor.WithShape(B, a.In), tensor.WithBacking(make([]float32, B*a.In))),
+		table: tensor.New(tensor.WithShape(K, a.TEmb), tensor.WithBacking(make([]float32, K*a.TEmb))),
+		sel:   tensor.New(tensor.WithShape(B, K), tensor.WithBacking(make([]float32, B*K))),
+	}
+	tab := gr.table.Data().([]float32)
+	for t := 0; t < K; t++ {
+		TimeEmbedding(tab[t*a.TEmb:(t+1)*a.TEmb], float64(t))
 	}
 	x := G.NewMatrix(g, tensor.Float32, G.WithShape(B, a.In), G.WithName("x"), G.WithValue(gr.x))
-	te := G.NewMatrix(g, tensor.Float32, G.WithShape(B, a.TEmb), G.WithName("temb"), G.WithValue(gr.te))
+	table := G.NewMatrix(g, tensor.Float32, G.WithShape(K, a.TEmb), G.WithName("temb"), G.WithValue(gr.table))
+	sel := G.NewMatrix(g, tensor.Float32, G.WithShape(B, K), G.WithName("sel"), G.WithValue(gr.sel))
 	pn := make([]*G.Node, len(n.params))
 	for i, p := range n.params {
 		pn[i] = G.NewMatrix(g, tensor.Float32, G.WithShape(p.Shape...), G.WithName(p.Name), G.WithValue(p.Value))
 	}
-	out, err := a.forward(x, te, pn)
+	out, err := a.forward(x, table, sel, pn)
 	if err != nil {
 		return nil, err
 	}
@@ -172,14 +167,31 @@ func (n *Net) build(k graphKey) (gr *graph, err error) {
 	return gr, nil
 }
 
-// load copies rows [lo, lo+B) of x and the embeddings of t into g's inputs.
+// load copies rows [lo, lo+B) of x and the one-hot step selection of t into g's
+// inputs.
 func (n *Net) load(g *graph, x []float32, t []int, lo, B int) {
-	in, E := n.Arch.In, n.Arch.TEmb
+	in := n.Arch.In
 	copy(g.x.Data().([]float32), x[lo*in:(lo+B)*in])
-	te := g.te.Data().([]float32)
+	sel := g.sel.Data().([]float32)
+	clear(sel)
+	K := len(sel) / B
 	for i := 0; i < B; i++ {
-		copy(te[i*E:(i+1)*E], n.embedding(t[lo+i]))
+		sel[i*K+t[lo+i]] = 1
 	}
+}
+
+// tableSize is the number of embedding-table rows a batch with steps t needs: the
+// largest step plus one, rounded up to a multiple of 16 so that nearby step counts
+// share graphs.
+func tableSize(t []int) (int, error) {
+	m := 0
+	for _, v := range t {
+		if v < 0 {
+			return 0, fmt.Errorf("nn: negative time step %d", v)
+		}
+		m = max(m, v)
+	}
+	return (m/16 + 1) * 16, nil
 }
 
 func (n *Net) run(g *graph) error {
@@ -205,7 +217,11 @@ func (n *Net) Forward(v, x []float32, t []int) error {
 	}
 	for lo := 0; lo < B; lo += MaxChunk {
 		b := min(MaxChunk, B-lo)
-		g, err := n.graph(graphKey{kind: kindValue, batch: b})
+		K, err := tableSize(t)
+		if err != nil {
+			return err
+		}
+		g, err := n.graph(graphKey{kind: kindValue, batch: b, steps: K})
 		if err != nil {
 			return err
 		}
@@ -232,7 +248,11 @@ func (n *Net) InputGrad(v, gx, x []float32, t []int) error {
 	in := n.Arch.In
 	for lo := 0; lo < B; lo += MaxChunk {
 		b := min(MaxChunk, B-lo)
-		g, err := n.graph(graphKey{kind: kindInputGrad, batch: b})
+		K, err := tableSize(t)
+		if err != nil {
+			return err
+		}
+		g, err := n.graph(graphKey{kind: kindInputGrad, batch: b, steps: K})
 		if err != nil {
 			return err
 		}
@@ -266,7 +286,11 @@ func (n *Net) LossGrad(x []float32, t []int, y []float32, loss Loss, scale float
 	if len(y) != B*n.Arch.Out {
 		return 0, nil, fmt.Errorf("nn: %d targets for %d rows", len(y), B)
 	}
-	g, err := n.graph(graphKey{kind: kindTrain, batch: B, loss: loss, scale: scale})
+	K, err := tableSize(t)
+	if err != nil {
+		return 0, nil, err
+	}
+	g, err := n.graph(graphKey{kind: kindTrain, batch: B, steps: K, loss: loss, scale: scale})
 	if err != nil {
 		return 0, nil, err
 	}
