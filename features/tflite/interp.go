@@ -28,6 +28,15 @@ import (
 // Only the operators needed for the requested outputs are run, so a backbone that
 // needs a stride-16 feature map never computes the classifier head.
 //
+// Profile lesson (go test -bench MobileNetV2Features -cpuprofile, 2 cores): with
+// pure-Go gonum half the time is SGEMM, a quarter the depthwise loops, and the
+// per-element bias + clamp pass after each GEMM took 15 %: written with branches
+// (if v < lo … else if v > hi) it was slower than the min/max builtins, which
+// compile to branch-free MINSS/MAXSS; switching cut 34 → 29 ms/image. Under
+// OpenBLAS 40 % of samples sit in libc, OpenBLAS's threads spinning beside Go's
+// goroutines on the two cores (the GEMMs here are small: M = 8·28·28); running
+// with OPENBLAS_NUM_THREADS=1 gave 21 ms/image instead of 29.
+//
 // An Interpreter is not safe for concurrent use.
 type Interpreter struct {
 	m       *Model
@@ -432,12 +441,7 @@ func (it *Interpreter) Output(tensor int) ([]float32, []int) {
 
 func clampSlice(x []float32, lo, hi float32) {
 	for i, v := range x {
-		if v < lo {
-			v = lo
-		} else if v > hi {
-			v = hi
-		}
-		x[i] = v
+		x[i] = min(max(v, lo), hi)
 	}
 }
 
@@ -461,14 +465,9 @@ func (it *Interpreter) runConv(s *step) error {
 		for r := lo; r < hi; r++ {
 			row := out[r*oc : r*oc+oc]
 			b := s.b[:len(row)]
+			lo, hi := s.lo, s.hi
 			for c := range row {
-				v := row[c] + b[c]
-				if v < s.lo {
-					v = s.lo
-				} else if v > s.hi {
-					v = s.hi
-				}
-				row[c] = v
+				row[c] = min(max(row[c]+b[c], lo), hi)
 			}
 		}
 	})

@@ -1,0 +1,212 @@
+package features
+
+import (
+	"fmt"
+	"image"
+	"strings"
+
+	"github.com/advgs/advgs/features/tflite"
+)
+
+// MobileNetV2File is the weights file of the mobilenetv2 backbone.
+const MobileNetV2File = "mobilenet_v2_1.0_224_quant.tflite"
+
+// MobileNetV2Layers names the feature maps of mobilenet_v2_1.0_224_quant that the
+// mobilenetv2 backbone can use, by the tensor they read (the first
+// ";"-separated part of the TFLite tensor name). "blockN" is the output of
+// inverted-residual block N (after its residual ADD), "expandN" the ReLU6 output
+// of block N's 1×1 expansion. Strides are relative to the 224-px input.
+var MobileNetV2Layers = map[string]string{
+	"block2":   "MobilenetV2/expanded_conv_2/add",           // stride 4, 56×56×24
+	"block5":   "MobilenetV2/expanded_conv_5/add",           // stride 8, 28×28×32
+	"block9":   "MobilenetV2/expanded_conv_9/add",           // stride 16, 14×14×64
+	"block12":  "MobilenetV2/expanded_conv_12/add",          // stride 16, 14×14×96
+	"block15":  "MobilenetV2/expanded_conv_15/add",          // stride 32, 7×7×160
+	"expand6":  "MobilenetV2/expanded_conv_6/expand/Relu6",  // stride 8, 28×28×192
+	"expand13": "MobilenetV2/expanded_conv_13/expand/Relu6", // stride 16, 14×14×576
+}
+
+// DefaultMobileNetV2Layers is the layer choice of the mobilenetv2 backbone; see
+// the package documentation for the measurements behind it.
+var DefaultMobileNetV2Layers = []string{"block5", "block12"}
+
+// DefaultMobileNetV2Grid is the default grid side of the mobilenetv2 backbone.
+const DefaultMobileNetV2Grid = 28
+
+type mobileNet struct {
+	info   Info
+	opt    Options
+	it     *tflite.Interpreter
+	layers []int // tensor indices
+	inQ    [2]float32
+	input  []float32
+	tmp    [][]float32
+	inW    int
+	inH    int
+	rf     int
+}
+
+// newMobileNetV2 builds the mobilenetv2 backbone: the model's chosen
+// intermediate feature maps, each bilinearly resized to a Grid×Grid grid,
+// concatenated along channels, averaged over each cell's 3×3 neighbourhood
+// (Options.Smooth) and L2-normalised per patch.
+func newMobileNetV2(opt Options) (Backbone, error) {
+	path, err := FindWeights(MobileNetV2File, opt)
+	if err != nil {
+		return nil, err
+	}
+	return NewTFLiteBackbone("mobilenetv2", path, MobileNetV2Layers, DefaultMobileNetV2Layers, DefaultMobileNetV2Grid, opt)
+}
+
+// NewTFLiteBackbone builds a backbone over any uint8 image TFLite model: aliases
+// maps layer names to tensor names (a layer may also be given by its full
+// tensor name), defLayers and defGrid are used when opt leaves them out.
+func NewTFLiteBackbone(name, path string, aliases map[string]string, defLayers []string, defGrid int, opt Options) (Backbone, error) {
+	m, err := tflite.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := FileSHA256(path)
+	if err != nil {
+		return nil, err
+	}
+	in := m.Tensors[m.Inputs[0]]
+	if len(in.Shape) != 4 || in.Shape[3] != 3 || len(in.Quant.Scale) != 1 {
+		return nil, fmt.Errorf("features: %s: input %v of type %s is not a quantized RGB image", path, in.Shape, in.Type)
+	}
+	b := &mobileNet{opt: opt, inH: in.Shape[1], inW: in.Shape[2]}
+	b.inQ[0] = in.Quant.Scale[0]
+	if len(in.Quant.ZeroPoint) == 1 {
+		b.inQ[1] = float32(in.Quant.ZeroPoint[0])
+	}
+	layers := opt.Layers
+	if len(layers) == 0 {
+		layers = defLayers
+	}
+	grid := opt.Grid
+	if grid <= 0 {
+		grid = defGrid
+	}
+	rf := receptiveFields(m)
+	maxRF, channels := 0, 0
+	for _, l := range layers {
+		tn := l
+		if a, ok := aliases[l]; ok {
+			tn = a
+		}
+		idx := -1
+		for i, t := range m.Tensors {
+			if first, _, _ := strings.Cut(t.Name, ";"); first == tn {
+				idx = i
+				break
+			}
+		}
+		if idx < 0 {
+			return nil, fmt.Errorf("features: %s: no layer %q (tensor %q) in %s", name, l, tn, path)
+		}
+		if sh := m.Tensors[idx].Shape; len(sh) != 4 {
+			return nil, fmt.Errorf("features: %s: layer %q has shape %v, want a 4-D feature map", name, l, sh)
+		}
+		channels += m.Tensors[idx].Shape[3]
+		maxRF = max(maxRF, rf[idx])
+		b.layers = append(b.layers, idx)
+	}
+	if b.it, err = tflite.NewInterpreter(m, tflite.InterpreterOptions{Outputs: b.layers, Threads: opt.Threads}); err != nil {
+		return nil, fmt.Errorf("features: %s: %w", path, err)
+	}
+	b.info = Info{
+		Name: name, WeightsFile: path, WeightsSHA256: sum,
+		InputW: b.inW, InputH: b.inH, GridW: grid, GridH: grid, Channels: channels,
+		Layers:     append([]string(nil), layers...),
+		Preprocess: fmt.Sprintf("stretch to %d×%d (bilinear); x = (p − %g)·%g", b.inW, b.inH, b.inQ[1], b.inQ[0]),
+		Smooth:     opt.smooth(),
+	}
+	b.rf = maxRF
+	return b, nil
+}
+
+func (b *mobileNet) Info() Info { return b.info }
+
+// Extract implements Backbone.
+func (b *mobileNet) Extract(imgs []image.Image, dst []Grid) ([]Grid, error) {
+	if err := checkImages(imgs); err != nil {
+		return dst, err
+	}
+	dst = growGrids(dst, len(imgs))
+	bs := b.opt.batch()
+	per := b.inW * b.inH * 3
+	for lo := 0; lo < len(imgs); lo += bs {
+		hi := min(lo+bs, len(imgs))
+		n := hi - lo
+		if cap(b.input) < n*per {
+			b.input = make([]float32, n*per)
+		}
+		in := b.input[:n*per]
+		parallelImages(n, b.opt.Threads, func(k int) {
+			toInput(imgs[lo+k], b.inW, b.inH, b.inQ[0], b.inQ[1], in[k*per:(k+1)*per])
+		})
+		if err := b.it.Run(in, n); err != nil {
+			return dst, fmt.Errorf("features: %s: %w", b.info.Name, err)
+		}
+		G := b.info.GridW
+		C := b.info.Channels
+		if len(b.tmp) < n {
+			b.tmp = make([][]float32, n)
+		}
+		parallelImages(n, b.opt.Threads, func(k int) {
+			g := &dst[lo+k]
+			g.reset(G, G, C)
+			off := 0
+			for _, l := range b.layers {
+				buf, sh := b.it.Output(l)
+				h, w, c := sh[1], sh[2], sh[3]
+				bilinear(buf[k*h*w*c:(k+1)*h*w*c], h, w, c, g.Data, G, G, C, off)
+				off += c
+			}
+			if r := b.info.Smooth; r > 0 {
+				if cap(b.tmp[k]) < len(g.Data) {
+					b.tmp[k] = make([]float32, len(g.Data))
+				}
+				boxSmooth(g, r, b.tmp[k][:len(g.Data)])
+			}
+			normalizePatches(g)
+			bnd := imgs[lo+k].Bounds()
+			g.Geom = Geometry{ImageW: bnd.Dx(), ImageH: bnd.Dy(), InputW: b.inW, InputH: b.inH, GridW: G, GridH: G, ReceptiveField: b.rf}
+		})
+	}
+	return dst, nil
+}
+
+// receptiveFields returns, per tensor, the side in input pixels of the input
+// region that can influence one of its values, following r_out = r_in + (k−1)·d·j_in
+// and j_out = j_in·stride along every operator (the maximum over inputs).
+func receptiveFields(m *tflite.Model) []int {
+	rf := make([]int, len(m.Tensors))
+	jump := make([]int, len(m.Tensors))
+	for i := range rf {
+		rf[i], jump[i] = 1, 1
+	}
+	for _, op := range m.Operators {
+		r, j := 1, 1
+		for _, in := range op.Inputs {
+			if in >= 0 && m.Tensors[in].Data == nil {
+				r, j = max(r, rf[in]), max(j, jump[in])
+			}
+		}
+		k, s, d := 1, 1, 1
+		switch op.Code {
+		case tflite.OpConv2D, tflite.OpDepthwiseConv2D:
+			if w := m.Tensors[op.Inputs[1]]; len(w.Shape) == 4 {
+				k = w.Shape[1]
+			}
+			s, d = op.Opts.StrideH, op.Opts.DilationH
+		case tflite.OpAveragePool2D, tflite.OpMaxPool2D:
+			k, s = op.Opts.FilterH, op.Opts.StrideH
+		}
+		for _, o := range op.Outputs {
+			rf[o] = r + (k-1)*d*j
+			jump[o] = j * s
+		}
+	}
+	return rf
+}
