@@ -1,0 +1,100 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/advgs/advgs/internal/atomicfile"
+	"github.com/advgs/advgs/vgs/bench"
+	"github.com/urfave/cli/v2"
+)
+
+func benchCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "bench",
+		Usage:     "train VGS on a benchmark target, evaluate it against exact samples and an MCMC baseline",
+		ArgsUsage: strings.Join(bench.Targets(), "|"),
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "config", Usage: "YAML config `FILE` (default: the embedded configs/TARGET.yaml)"},
+			&cli.BoolFlag{Name: "quick", Usage: "a short run (the config's quick section) that still shows learning"},
+			&cli.Uint64Flag{Name: "seed", Usage: "random seed (overrides the config's)"},
+			&cli.StringFlag{Name: "json", Usage: "write the result as JSON to `FILE`"},
+			&cli.StringFlag{Name: "save", Usage: "save the trained sampler (safetensors) to `FILE`"},
+			&cli.BoolFlag{Name: "no-mala", Usage: "skip the MALA baselines"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return fmt.Errorf("bench: give one target, one of %s", strings.Join(bench.Targets(), ", "))
+			}
+			target := c.Args().First()
+			if !contains(bench.Targets(), target) {
+				return fmt.Errorf("bench: unknown target %q, want one of %s", target, strings.Join(bench.Targets(), ", "))
+			}
+			cfg, err := bench.LoadConfig(target, c.String("config"))
+			if err != nil {
+				return err
+			}
+			opt := bench.Options{Name: target, Quick: c.Bool("quick"), Log: os.Stderr, Progress: true, SaveTo: c.String("save"), NoMALA: c.Bool("no-mala")}
+			if c.IsSet("seed") {
+				s := c.Uint64("seed")
+				opt.Seed = &s
+			}
+			res, err := bench.Run(cfg, opt)
+			if err != nil {
+				return fmt.Errorf("bench %s: %w", target, err)
+			}
+			printTable(os.Stdout, res)
+			if p := c.String("json"); p != "" {
+				b, err := json.MarshalIndent(res, "", "  ")
+				if err != nil {
+					return err
+				}
+				if err := atomicfile.WriteBytes(p, append(b, '\n')); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// printTable writes the metrics of VGS, the baselines and the floor side by side.
+func printTable(w io.Writer, r *bench.Result) {
+	keys := make([]string, 0, len(r.Metrics))
+	for k := range r.Metrics {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	fmt.Fprintf(w, "\n%s (n_eval %d, %s BLAS): VGS T=%d trained %.1fs, sampled %.2fs, %d energy evaluations\n",
+		r.Target, r.NEval, r.BLAS, r.Steps, r.TrainSeconds, r.SampleSeconds, r.EnergyEvalsTrain)
+	fmt.Fprintf(w, "%-22s", "sampler (steps)")
+	for _, k := range keys {
+		fmt.Fprintf(w, " %16s", k)
+	}
+	fmt.Fprintln(w)
+	row := func(name string, m map[string]float64) {
+		fmt.Fprintf(w, "%-22s", name)
+		for _, k := range keys {
+			fmt.Fprintf(w, " %16.4f", m[k])
+		}
+		fmt.Fprintln(w)
+	}
+	row(fmt.Sprintf("vgs (%d)", r.Steps), r.Metrics)
+	for _, b := range r.Baselines {
+		row(fmt.Sprintf("%s (%d)", b.Sampler, b.Steps), b.Metrics)
+	}
+	row("floor (exact vs exact)", r.Floor)
+}

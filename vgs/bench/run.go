@@ -1,0 +1,237 @@
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+
+	"github.com/advgs/advgs/internal/fastblas"
+	"github.com/advgs/advgs/internal/progress"
+	"github.com/advgs/advgs/vgs"
+	"github.com/advgs/advgs/vgs/mcmc"
+)
+
+// Target is what a benchmark needs of its target distribution: the energy, exact (or
+// reference) samples and the reference per-dimension standard deviations.
+type Target interface {
+	vgs.Energy
+	// Exact draws n exact samples (n×Dim).
+	Exact(n int, rng *rand.Rand) []float32
+	// RefStd is the per-dimension std that Δstd compares with.
+	RefStd() []float64
+}
+
+// ModeTarget is a mixture target whose samples can be assigned to modes.
+type ModeTarget interface {
+	Target
+	// Modes returns the number of modes and the mode of each sample of x.
+	Modes(x []float32) (k int, labels []int)
+}
+
+// Options controls a benchmark run.
+type Options struct {
+	Name     string    // the benchmark's name in the result (gmm, funnel, ...)
+	Quick    bool      // use the config's quick section (n_iter, n_eval)
+	Seed     *uint64   // overrides the config's seed
+	Log      io.Writer // progress and log lines; nil for none
+	SaveTo   string    // when set, the trained sampler is saved there
+	NoMALA   bool      // skip the MCMC baselines
+	Progress bool      // draw a progress bar / periodic lines on Log
+}
+
+// Point is one logged training iteration.
+type Point struct {
+	Iter      int     `json:"iter"`
+	Seconds   float64 `json:"seconds"`
+	Loss      float64 `json:"loss"`
+	Velocity  float64 `json:"velocity"`
+	InitSigma float64 `json:"init_sigma"`
+}
+
+// Baseline is an MCMC baseline's result.
+type Baseline struct {
+	Sampler    string             `json:"sampler"`
+	Steps      int                `json:"steps"`
+	StepSize   float64            `json:"step_size"`
+	AcceptRate float64            `json:"accept_rate"`
+	Seconds    float64            `json:"seconds"`
+	Metrics    map[string]float64 `json:"metrics"`
+}
+
+// Result is the JSON contract of `advgs bench TARGET --json FILE` (DESIGN.md).
+type Result struct {
+	Target           string             `json:"target"`
+	Sampler          string             `json:"sampler"`
+	Steps            int                `json:"steps"`
+	TrainSeconds     float64            `json:"train_seconds"`
+	SampleSeconds    float64            `json:"sample_seconds"`
+	EnergyEvalsTrain int64              `json:"energy_evals_train"`
+	NEval            int                `json:"n_eval"`
+	Metrics          map[string]float64 `json:"metrics"`
+	Baselines        []Baseline         `json:"baselines"`
+	Floor            map[string]float64 `json:"floor"`
+	BLAS             string             `json:"blas"`
+	Seed             uint64             `json:"seed"`
+	Quick            bool               `json:"quick"`
+	History          []Point            `json:"history"`
+	Config           Config             `json:"config"`
+}
+
+// counted wraps an energy and counts the rows it evaluates.
+type counted struct {
+	inner vgs.Energy
+	n     atomic.Int64
+}
+
+func (c *counted) Dim() int { return c.inner.Dim() }
+
+func (c *counted) Energy(e, x []float32) {
+	c.n.Add(int64(len(e)))
+	c.inner.Energy(e, x)
+}
+
+func (c *counted) EnergyGrad(e, g, x []float32) {
+	c.n.Add(int64(len(e)))
+	c.inner.EnergyGrad(e, g, x)
+}
+
+// Train trains a sampler on target as the reference's outer loop (VGS.md A.9): each
+// iteration draws a batch with the off-policy noise scale and final noise, then runs
+// UpdateTD with n_update passes.
+func Train(cfg Config, target vgs.Energy, nIter int, rng *rand.Rand, opt Options) (*vgs.Sampler, []Point, int64, error) {
+	s, err := vgs.New(cfg.Sampler, rng)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	if target.Dim() != s.Dim() {
+		return nil, nil, 0, fmt.Errorf("sampler.sample_shape: %v does not match the target's dimension %d", cfg.Sampler.SampleShape, target.Dim())
+	}
+	ce := &counted{inner: target}
+	var bar *progress.Bar
+	if opt.Progress {
+		bar = progress.New(opt.Log, nIter, "train "+cfg.EnergyModel.Name)
+	}
+	var hist []Point
+	start := time.Now()
+	for it := 0; it < nIter; it++ {
+		tr, err := s.Sample(cfg.Training.BatchSize, ce, vgs.SampleOptions{NoiseScale: cfg.OffPolicy.NoiseScale, FinalNoise: true}, rng)
+		if err != nil {
+			return nil, hist, ce.n.Load(), fmt.Errorf("iteration %d: %w", it, err)
+		}
+		st, err := s.UpdateTD(tr, ce, cfg.Buffer.NUpdate, rng)
+		if err != nil {
+			return nil, hist, ce.n.Load(), fmt.Errorf("iteration %d: %w", it, err)
+		}
+		if cfg.Training.LogIter > 0 && (it%cfg.Training.LogIter == 0 || it == nIter-1) {
+			hist = append(hist, Point{Iter: it, Seconds: time.Since(start).Seconds(), Loss: st.Loss, Velocity: st.Velocity, InitSigma: st.InitSigma})
+		}
+		bar.Add(1, fmt.Sprintf("loss %.4g vel %.3g σ0 %.3f", st.Loss, st.Velocity, st.InitSigma))
+	}
+	bar.Finish()
+	return s, hist, ce.n.Load(), nil
+}
+
+// Run trains VGS on the config's target, samples, evaluates against exact samples,
+// computes the floor (two independent exact sets) and the MALA baselines.
+func Run(cfg Config, opt Options) (*Result, error) {
+	target, err := NewTarget(cfg.EnergyModel.Name, cfg.Sampler.Dim())
+	if err != nil {
+		return nil, err
+	}
+	seed := cfg.Seed
+	if opt.Seed != nil {
+		seed = *opt.Seed
+	}
+	nIter, nEval := cfg.Training.NIter, cfg.Training.NEval
+	if opt.Quick {
+		if cfg.Quick.NIter > 0 {
+			nIter = cfg.Quick.NIter
+		}
+		if cfg.Quick.NEval > 0 {
+			nEval = cfg.Quick.NEval
+		}
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x76677321))
+	res := &Result{Target: opt.Name, Sampler: "vgs", Steps: cfg.Sampler.NStep, NEval: nEval,
+		BLAS: fastblas.Name, Seed: seed, Quick: opt.Quick, Config: cfg}
+	logf(opt.Log, "bench %s: T=%d, %d iterations of batch %d, %s BLAS, seed %d", res.Target, res.Steps, nIter, cfg.Training.BatchSize, res.BLAS, seed)
+
+	t0 := time.Now()
+	s, hist, evals, err := Train(cfg, target, nIter, rng, opt)
+	res.History, res.EnergyEvalsTrain = hist, evals
+	if err != nil {
+		if errors.Is(err, vgs.ErrDiverged) {
+			return res, fmt.Errorf("%w; lower sampler.v_lr or set sampler.clip_grad", err)
+		}
+		return res, err
+	}
+	res.TrainSeconds = time.Since(t0).Seconds()
+	if opt.SaveTo != "" {
+		if err := s.Save(opt.SaveTo, map[string]string{"target": res.Target}); err != nil {
+			return res, err
+		}
+	}
+
+	t1 := time.Now()
+	tr, err := s.Sample(nEval, target, vgs.SampleOptions{NoiseScale: 1, FinalNoise: cfg.FinalNoise}, rng)
+	if err != nil {
+		return res, err
+	}
+	res.SampleSeconds = time.Since(t1).Seconds()
+	gen := tr.Final()
+	logf(opt.Log, "trained in %.1fs, sampled %d in %.2fs", res.TrainSeconds, nEval, res.SampleSeconds)
+
+	ref := target.Exact(nEval, rng)
+	res.Metrics = Evaluate(target, gen, ref)
+	res.Floor = Evaluate(target, target.Exact(nEval, rng), ref)
+
+	if !opt.NoMALA {
+		init := func(r *rand.Rand) []float32 {
+			x := make([]float32, nEval*target.Dim())
+			for i := range x {
+				x[i] = float32(r.NormFloat64())
+			}
+			return x
+		}
+		step, err := mcmc.TuneStep(target, func(r *rand.Rand) []float32 { return init(r)[:min(nEval, 2000)*target.Dim()] }, res.Steps, mcmc.DefaultGrid(), rng)
+		if err != nil {
+			return res, err
+		}
+		x := init(rng)
+		tm := time.Now()
+		acc, err := mcmc.MALA(target, x, mcmc.Config{Step: step, Steps: res.Steps}, rng)
+		if err != nil {
+			return res, err
+		}
+		res.Baselines = append(res.Baselines, Baseline{Sampler: "mala", Steps: res.Steps, StepSize: step, AcceptRate: acc,
+			Seconds: time.Since(tm).Seconds(), Metrics: Evaluate(target, x, ref)})
+		wall := time.Duration((res.TrainSeconds + res.SampleSeconds) * float64(time.Second))
+		x = init(rng)
+		tm = time.Now()
+		steps, acc, err := mcmc.RunFor(target, x, mcmc.Config{Step: step}, wall, rng)
+		if err != nil {
+			return res, err
+		}
+		res.Baselines = append(res.Baselines, Baseline{Sampler: "mala_walltime", Steps: steps, StepSize: step, AcceptRate: acc,
+			Seconds: time.Since(tm).Seconds(), Metrics: Evaluate(target, x, ref)})
+	}
+	return res, nil
+}
+
+// finiteOr returns v, or NaN's JSON-safe stand-in −1 when v is not finite.
+func finiteOr(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return -1
+	}
+	return v
+}
+
+func logf(w io.Writer, format string, a ...any) {
+	if w != nil {
+		fmt.Fprintf(w, format+"\n", a...)
+	}
+}
