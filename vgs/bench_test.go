@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	_ "github.com/advgs/advgs/internal/fastblas" // -tags openblas benchmarks OpenBLAS
 	"github.com/advgs/advgs/internal/nn"
 )
 
