@@ -6,6 +6,8 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"sort"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -187,7 +189,9 @@ func Run(cfg Config, opt Options) (*Result, error) {
 
 	ref := target.Exact(nEval, rng)
 	res.Metrics = Evaluate(target, gen, ref)
+	logf(opt.Log, "vgs: %s", fmtMetrics(res.Metrics))
 	res.Floor = Evaluate(target, target.Exact(nEval, rng), ref)
+	logf(opt.Log, "floor: %s", fmtMetrics(res.Floor))
 
 	if !opt.NoMALA {
 		init := func(r *rand.Rand) []float32 {
@@ -209,7 +213,9 @@ func Run(cfg Config, opt Options) (*Result, error) {
 		}
 		res.Baselines = append(res.Baselines, Baseline{Sampler: "mala", Steps: res.Steps, StepSize: step, AcceptRate: acc,
 			Seconds: time.Since(tm).Seconds(), Metrics: Evaluate(target, x, ref)})
+		logf(opt.Log, "mala (%d steps of %.3g, acceptance %.2f): %s", res.Steps, step, acc, fmtMetrics(res.Baselines[0].Metrics))
 		wall := time.Duration((res.TrainSeconds + res.SampleSeconds) * float64(time.Second))
+		logf(opt.Log, "mala_walltime: running for %s", wall.Round(time.Second))
 		x = init(rng)
 		tm = time.Now()
 		steps, acc, err := mcmc.RunFor(target, x, mcmc.Config{Step: step}, wall, rng)
@@ -228,6 +234,23 @@ func finiteOr(v float64) float64 {
 		return -1
 	}
 	return v
+}
+
+// fmtMetrics formats a metrics map in key order.
+func fmtMetrics(m map[string]float64) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		fmt.Fprintf(&b, "%s=%.4f", k, m[k])
+	}
+	return b.String()
 }
 
 func logf(w io.Writer, format string, a ...any) {

@@ -108,20 +108,35 @@ func Sinkhorn(x, y []float32, d int, opt SinkhornOptions) float64 {
 }
 
 // lsePass sets out_i = ε(logw − LSE_j((−C_ij + pot_j)/ε)) for the rows of C (rows×cols).
+//
+// One streaming pass per row: a running maximum of a_j = pot_j − C_ij, a sum of
+// exp((a_j − max)/ε) over the terms within lseCut·ε of it (rescaled when the maximum
+// grows), and a float32 filter that rejects the far terms without a conversion. The
+// first version scanned each row twice in float64; this one halves the memory traffic
+// of the 10,000 × 10,000 evaluation, which is bound by it.
 func lsePass(C []float32, pot, out []float64, rows, cols int, eps, logw float64) {
+	pot32 := make([]float32, len(pot))
+	for j, p := range pot {
+		pot32[j] = float32(p)
+	}
+	cutw := lseCut * eps
 	parallel(rows, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			row := C[i*cols : (i+1)*cols]
 			mx := math.Inf(-1)
-			for j, c := range row {
-				if a := pot[j] - float64(c); a > mx {
-					mx = a
-				}
-			}
-			cut := mx - lseCut*eps
+			cut32 := float32(math.Inf(-1))
 			s := 0.0
 			for j, c := range row {
-				if a := pot[j] - float64(c); a > cut {
+				if pot32[j]-c <= cut32 {
+					continue
+				}
+				a := pot[j] - float64(c)
+				if a > mx {
+					s *= math.Exp((mx - a) / eps)
+					mx = a
+					cut32 = float32(mx - cutw - 1e-4*(1+math.Abs(mx))) // margin for float32 rounding
+				}
+				if a > mx-cutw {
 					s += math.Exp((a - mx) / eps)
 				}
 			}
