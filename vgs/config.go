@@ -29,6 +29,17 @@ type Config struct {
 	DEffective  *int     `yaml:"D_effective"`  // D used in every D-dependent formula
 	ScaleWithD  bool     `yaml:"scale_with_D"` // the network outputs V/D
 	Normalize   bool     `yaml:"normalize"`    // sphere-constrained variant
+	// Invariant, when set, wraps the value network in the E(n)- and permutation-
+	// invariant distance features of particle systems (VGS.md B.5).
+	Invariant *InvariantConfig `yaml:"invariant"`
+}
+
+// InvariantConfig describes the particle system seen by an invariant value network.
+type InvariantConfig struct {
+	NParticles int     `yaml:"n_particles"` // n
+	NDims      int     `yaml:"n_dims"`      // spatial dimension d; samples have n·d values
+	Eps        float64 `yaml:"eps"`         // ε in √(d²+ε) (reference default 1)
+	Reciprocal bool    `yaml:"dis_reciprocal"`
 }
 
 // Dim is the length of one sample, the product of SampleShape.
@@ -65,6 +76,9 @@ func (c *Config) Defaults() {
 	}
 	if c.Value.In == 0 {
 		c.Value.In = c.Dim()
+		if iv := c.Invariant; iv != nil {
+			c.Value.In = iv.NParticles * (iv.NParticles - 1) / 2
+		}
 	}
 }
 
@@ -113,6 +127,14 @@ func (c Config) Validate() error {
 	}
 	if c.DEffective != nil && (*c.DEffective < 1 || *c.DEffective > c.Dim()) {
 		return fmt.Errorf("sampler.D_effective: must be in [1, %d], got %d", c.Dim(), *c.DEffective)
+	}
+	if iv := c.Invariant; iv != nil {
+		if iv.NParticles < 2 || iv.NDims < 1 || iv.NParticles*iv.NDims != c.Dim() {
+			return fmt.Errorf("sampler.invariant: %d particles in %d-D do not make samples of dimension %d", iv.NParticles, iv.NDims, c.Dim())
+		}
+		if iv.Eps < 0 {
+			return fmt.Errorf("sampler.invariant.eps: must be ≥ 0, got %g", iv.Eps)
+		}
 	}
 	if err := c.Value.Validate(); err != nil {
 		return fmt.Errorf("sampler.%w", err)

@@ -59,6 +59,14 @@ func New(cfg Config, rng *rand.Rand) (*Sampler, error) {
 	}
 	target, _ := nn.NewNet(cfg.Value, rng)
 	nn.CopyParams(target.Params(), online.Params())
+	if iv := cfg.Invariant; iv != nil {
+		on, err := NewInvariant(online, iv.NParticles, iv.NDims, iv.Eps, iv.Reciprocal)
+		if err != nil {
+			return nil, err
+		}
+		tg, _ := NewInvariant(target, iv.NParticles, iv.NDims, iv.Eps, iv.Reciprocal)
+		return NewWithNets(cfg, on, tg)
+	}
 	return NewWithNets(cfg, online, target)
 }
 
