@@ -52,7 +52,7 @@ func TestMobileNetV2Extract(t *testing.T) {
 		t.Fatal(err)
 	}
 	info := b.Info()
-	if info.Channels != 128 || info.GridW != 28 || info.WeightsSHA256 != KnownWeights[MobileNetV2File] {
+	if info.Channels != 128 || info.GridW != 14 || info.WeightsSHA256 != KnownWeights[MobileNetV2File] {
 		t.Fatalf("info %+v", info)
 	}
 	cat := loadImage(t, sharedpath.Require(t, "weights/cat.bmp"))
@@ -70,7 +70,7 @@ func TestMobileNetV2Extract(t *testing.T) {
 			t.Fatalf("same image in two batches differs at %d: %v vs %v", k, v, grids[2].Data[k])
 		}
 	}
-	if g := grids[0].Geom; g.ImageW != 512 || g.ImageH != 341 || g.GridW != 28 || g.ReceptiveField < 100 {
+	if g := grids[0].Geom; g.ImageW != 512 || g.ImageH != 341 || g.GridW != 14 || g.ReceptiveField < 100 {
 		t.Fatalf("geometry %+v", g)
 	}
 }

@@ -31,7 +31,7 @@ var MobileNetV2Layers = map[string]string{
 var DefaultMobileNetV2Layers = []string{"block5", "block12"}
 
 // DefaultMobileNetV2Grid is the default grid side of the mobilenetv2 backbone.
-const DefaultMobileNetV2Grid = 28
+const DefaultMobileNetV2Grid = 14
 
 type mobileNet struct {
 	info   Info

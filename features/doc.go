@@ -1,0 +1,76 @@
+// Package features turns images into grids of patch-feature vectors, the input
+// of advgs's energy model and of its nearest-neighbour baseline (package
+// features/knn).
+//
+// A Backbone (looked up by name in a registry, as image decoders are: New,
+// Register, Names) maps every image, stretched to its input size, to a Grid of
+// H×W patch vectors of C float32 values, each L2-normalised, plus the Geometry
+// that maps cells back to the image's pixels (Geometry.Upsample turns patch
+// scores into a heat map). Two backbones are built in:
+//
+//   - "mobilenetv2" (DefaultBackbone): the ImageNet-trained, uint8-quantized
+//     mobilenet_v2_1.0_224_quant.tflite run by the pure-Go interpreter of
+//     features/tflite in float32 on dequantized weights. Inputs are stretched to
+//     224×224 and mapped with the model's input quantization, x = (p − 128)/128.
+//     The outputs of inverted-residual blocks 5 (stride 8, 28×28×32) and 12
+//     (stride 16, 14×14×96) are resized bilinearly to one 14×14 grid,
+//     concatenated (128 channels), averaged over each cell's 3×3 neighbourhood
+//     and L2-normalised, as the paper does with EfficientNet stages
+//     (../shared/spec/VGS.md E.2–E.3). Only the graph up to block 12 is run.
+//   - "filterbank": weight-free; colour mean and spread and oriented first- and
+//     second-derivative energies over a three-level pyramid (31 channels, 28×28),
+//     so that advgs runs with no download. It is much weaker (table below).
+//
+// Weights are found by FindWeights: an explicit file (Options.Weights, the
+// --weights flag), $ADVGS_WEIGHTS, or the cache os.UserCacheDir()/advgs, filled
+// on first use from DefaultBaseURL with a progress bar and a SHA-256 check.
+//
+// # Layer choice
+//
+// Image AUROC of the nearest-neighbour scorer (knn: image score = largest
+// distance of a test patch to its nearest training patch; no map blurring) on
+// the shared data. mvtec-mini: all 50 training images per category, all 10 test
+// images (2 good, so the AUROC moves in steps of 1/16 and is a weak signal).
+// magnetic-tile: 200 of the 634 training images (seeded random choice), a bank
+// of at most 40,000 random training patches, all 710 test images. Reproduce with
+//
+//	ADVGS_LONG=1 go test -tags openblas -run TestLayerChoice -v -timeout 60m ./features/
+//
+// (about 12 minutes on 2 cores; ADVGS_LAYERS=<substring> picks rows).
+//
+//	| features (grid)                              | dims | hazelnut | transistor | magnetic-tile |
+//	|----------------------------------------------|------|----------|------------|---------------|
+//	| v2 block5+block12 (28×28)                    |  128 |    0.938 |      0.875 |         0.852 |
+//	| v2 block2+block5+block12 (28×28)             |  152 |    0.938 |      1.000 |         0.836 |
+//	| v2 block5+block12 (14×14)  ← default         |  128 |    0.875 |      1.000 |         0.863 |
+//	| v2 expand6+expand13 (14×14)                  |  768 |    1.000 |      0.375 |         0.840 |
+//	| v2 block5+block12 (28×28), no 3×3 averaging  |  128 |    1.000 |      1.000 |         0.792 |
+//	| filterbank (28×28)                           |   31 |    0.812 |      0.562 |         0.423 |
+//
+// The default is block5+block12 on a 14×14 grid: best on magnetic tile, the
+// only set here with enough test images to rank choices (710; standard error
+// ≈ 0.014, so 0.852–0.863 are a tie), and a 14×14 grid has a quarter of the
+// patches of 28×28, which makes nearest-neighbour scoring and the energy model
+// 4× cheaper, and matches the paper's 14×14 grid. The 3×3 averaging is worth
+// +0.06 on magnetic tile. The expansion layers (768 dims) fail on transistor.
+// The filter bank is no better than chance on magnetic tile (its colour and
+// edge statistics vary more between good tiles than defects change them);
+// use it for offline runs and tests only.
+//
+// # Speed
+//
+// BenchmarkMobileNetV2Features (224×224 inputs, batches of 8, 2 cores):
+//
+//	go test -run '^$' -bench Features -benchtime 20x ./features/                # pure Go
+//	go test -tags openblas -run '^$' -bench Features -benchtime 20x ./features/ # OpenBLAS
+//
+//	| build                             | mobilenetv2 ms/image | filterbank ms/image |
+//	|-----------------------------------|----------------------|---------------------|
+//	| pure Go (gonum)                   | 29 quiet, 47 loaded  | 1.6 quiet, 3 loaded |
+//	| -tags openblas                    | 22–29                | 1.8–3               |
+//	| -tags openblas, OPENBLAS_NUM_THREADS=1 | 21              |                     |
+//
+// ("loaded": other jobs held the machine at load average 4 on its 2 cores.)
+// Targets: ≤ 120 pure Go, ≤ 40 OpenBLAS, ≤ 15 filterbank. The profile lesson is
+// in the tflite.Interpreter documentation.
+package features
