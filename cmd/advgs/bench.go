@@ -43,7 +43,7 @@ func benchCommand() *cli.Command {
 				s := c.Uint64("seed")
 				opt.Seed = &s
 			}
-			res, err := bench.Run(cfg, opt)
+			res, err := bench.RunAny(cfg, opt)
 			if err != nil {
 				return fmt.Errorf("bench %s: %w", target, err)
 			}

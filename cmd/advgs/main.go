@@ -9,6 +9,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -18,6 +19,23 @@ func main() {
 	app := &cli.App{
 		Name:  "advgs",
 		Usage: "visual anomaly detection with an energy-based model trained by the Value Gradient Sampler",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "cpuprofile", Usage: "write a CPU profile to `FILE` (inspect with go tool pprof)"},
+		},
+		Before: func(c *cli.Context) error {
+			if p := c.String("cpuprofile"); p != "" {
+				f, err := os.Create(p)
+				if err != nil {
+					return fmt.Errorf("--cpuprofile: %w", err)
+				}
+				return pprof.StartCPUProfile(f)
+			}
+			return nil
+		},
+		After: func(c *cli.Context) error {
+			pprof.StopCPUProfile()
+			return nil
+		},
 		Commands: []*cli.Command{
 			benchCommand(),
 		},
@@ -33,10 +51,18 @@ func main() {
 // positional argument. A flag that is not a bool flag takes the next argument as its
 // value unless written as --flag=value.
 func flagsFirst(app *cli.App, args []string) []string {
-	if len(args) < 2 {
+	// Skip the global flags (all take a value) to find the subcommand.
+	ci := 1
+	for ci < len(args) && strings.HasPrefix(args[ci], "-") {
+		if !strings.Contains(args[ci], "=") {
+			ci++
+		}
+		ci++
+	}
+	if ci >= len(args) {
 		return args
 	}
-	cmd := app.Command(args[1])
+	cmd := app.Command(args[ci])
 	if cmd == nil {
 		return args
 	}
@@ -48,7 +74,7 @@ func flagsFirst(app *cli.App, args []string) []string {
 		}
 	}
 	var flags, pos []string
-	rest := args[2:]
+	rest := args[ci+1:]
 	for i := 0; i < len(rest); i++ {
 		a := rest[i]
 		if a == "--" {
@@ -66,6 +92,6 @@ func flagsFirst(app *cli.App, args []string) []string {
 		}
 		pos = append(pos, a)
 	}
-	out := append([]string{args[0], args[1]}, flags...)
+	out := append(append([]string{}, args[:ci+1]...), flags...)
 	return append(out, pos...)
 }

@@ -57,7 +57,8 @@ type graph struct {
 	x, table, sel, y *tensor.Dense // input backings
 	out, gx          *G.Node
 	loss             *G.Node
-	paramGrads       []*G.Node
+	params           *paramNodes
+	grads            [][]float32 // per-parameter gradients, assembled from the views
 	vm               G.VM
 }
 
@@ -113,10 +114,7 @@ func (n *Net) build(k graphKey) (gr *graph, err error) {
 	x := G.NewMatrix(g, tensor.Float32, G.WithShape(B, a.In), G.WithName("x"), G.WithValue(gr.x))
 	table := G.NewMatrix(g, tensor.Float32, G.WithShape(K, a.TEmb), G.WithName("temb"), G.WithValue(gr.table))
 	sel := G.NewMatrix(g, tensor.Float32, G.WithShape(B, K), G.WithName("sel"), G.WithValue(gr.sel))
-	pn := make([]*G.Node, len(n.params))
-	for i, p := range n.params {
-		pn[i] = G.NewMatrix(g, tensor.Float32, G.WithShape(p.Shape...), G.WithName(p.Name), G.WithValue(p.Value))
-	}
+	pn := &paramNodes{g: g, ps: n.params, nodes: make([][]paramView, len(n.params))}
 	out, err := a.forward(x, table, sel, pn)
 	if err != nil {
 		return nil, err
@@ -152,15 +150,20 @@ func (n *Net) build(k graphKey) (gr *graph, err error) {
 			return nil, fmt.Errorf("nn: unknown loss %q", k.loss)
 		}
 		gr.loss = G.Must(G.Mean(l))
-		if _, err = G.Grad(gr.loss, pn...); err != nil {
+		all := pn.all()
+		if _, err = G.Grad(gr.loss, all...); err != nil {
 			return nil, err
 		}
 		// Parameter gradients are read from the dual values of the parameter nodes:
 		// reading the returned gradient nodes is unreliable, since the tape machine
 		// reuses their registers for later instructions. Dual values accumulate
 		// across runs, so LossGrad zeroes them before each run.
-		gr.paramGrads = pn
-		gr.vm = G.NewTapeMachine(g, G.BindDualValues(pn...))
+		gr.params = pn
+		gr.grads = make([][]float32, len(n.params))
+		for i, p := range n.params {
+			gr.grads[i] = make([]float32, p.Size())
+		}
+		gr.vm = G.NewTapeMachine(g, G.BindDualValues(all...))
 		return gr, nil
 	}
 	gr.vm = G.NewTapeMachine(g)
@@ -294,9 +297,11 @@ func (n *Net) LossGrad(x []float32, t []int, y []float32, loss Loss, scale float
 	if err != nil {
 		return 0, nil, err
 	}
-	for _, pg := range g.paramGrads {
-		if gv, err := pg.Grad(); err == nil && gv != nil {
-			clear(gv.Data().([]float32))
+	for _, vs := range g.params.nodes {
+		for _, v := range vs {
+			if gv, err := v.node.Grad(); err == nil && gv != nil {
+				clear(gv.Data().([]float32))
+			}
 		}
 	}
 	n.load(g, x, t, 0, B)
@@ -306,15 +311,73 @@ func (n *Net) LossGrad(x []float32, t []int, y []float32, loss Loss, scale float
 		return 0, nil, err
 	}
 	lv := float64(g.loss.Value().Data().(float32))
-	grads := make([][]float32, len(g.paramGrads))
-	for i, pg := range g.paramGrads {
-		gv, err := pg.Grad()
-		if err != nil {
-			g.vm.Reset()
-			return 0, nil, fmt.Errorf("nn: gradient of %s: %v", n.params[i].Name, err)
+	for i, vs := range g.params.nodes {
+		cols := 1
+		if sh := n.params[i].Shape; len(sh) == 2 {
+			cols = sh[1]
 		}
-		grads[i] = gv.Data().([]float32)
+		if len(vs) == 0 {
+			clear(g.grads[i]) // a parameter the output does not depend on
+		}
+		for _, v := range vs {
+			gv, err := v.node.Grad()
+			if err != nil {
+				g.vm.Reset()
+				return 0, nil, fmt.Errorf("nn: gradient of %s: %v", n.params[i].Name, err)
+			}
+			copy(g.grads[i][v.lo*cols:v.hi*cols], gv.Data().([]float32))
+		}
 	}
+	grads := g.grads
 	g.vm.Reset()
 	return lv, grads, nil
+}
+
+// paramView is a graph node bound to rows [lo, hi) of a parameter (all rows for a
+// whole-parameter node), sharing its memory.
+type paramView struct {
+	node   *G.Node
+	lo, hi int
+}
+
+// paramNodes creates the parameter nodes of one graph on demand.
+type paramNodes struct {
+	g     *G.ExprGraph
+	ps    []*Param
+	nodes [][]paramView
+}
+
+// whole returns the node of parameter i.
+func (p *paramNodes) whole(i int) *G.Node {
+	for _, v := range p.nodes[i] {
+		if v.lo == 0 && v.hi == p.ps[i].Shape[0] {
+			return v.node
+		}
+	}
+	par := p.ps[i]
+	n := G.NewMatrix(p.g, tensor.Float32, G.WithShape(par.Shape...), G.WithName(par.Name), G.WithValue(par.Value))
+	p.nodes[i] = append(p.nodes[i], paramView{node: n, lo: 0, hi: par.Shape[0]})
+	return n
+}
+
+// rows returns a node bound to rows [lo, hi) of the 2-D parameter i. The views of a
+// parameter must not overlap (their gradients are assembled by copying).
+func (p *paramNodes) rows(i, lo, hi int) *G.Node {
+	par := p.ps[i]
+	cols := par.Shape[1]
+	view := tensor.New(tensor.WithShape(hi-lo, cols), tensor.WithBacking(par.Data[lo*cols:hi*cols]))
+	n := G.NewMatrix(p.g, tensor.Float32, G.WithShape(hi-lo, cols), G.WithName(fmt.Sprintf("%s[%d:%d]", par.Name, lo, hi)), G.WithValue(view))
+	p.nodes[i] = append(p.nodes[i], paramView{node: n, lo: lo, hi: hi})
+	return n
+}
+
+// all lists every parameter node created.
+func (p *paramNodes) all() []*G.Node {
+	var out []*G.Node
+	for _, vs := range p.nodes {
+		for _, v := range vs {
+			out = append(out, v.node)
+		}
+	}
+	return out
 }

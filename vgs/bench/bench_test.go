@@ -2,6 +2,9 @@ package bench
 
 import (
 	"encoding/json"
+
+	"github.com/advgs/advgs/internal/sharedpath"
+	"github.com/advgs/advgs/vgs/targets"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +16,9 @@ func TestEmbeddedConfigsLoad(t *testing.T) {
 		c, err := LoadConfig(name, "")
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
+		}
+		if IsParticle(c.EnergyModel.Name) {
+			continue
 		}
 		if _, err := NewTarget(c.EnergyModel.Name, c.Sampler.Dim()); err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -83,3 +89,65 @@ func TestRunSmall(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestParticleFilesRejected(t *testing.T) {
+	dir := t.TempDir()
+	// A float32 .npy with 3 columns: wrong row length for DW-4.
+	hdr := "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }"
+	for (10+len(hdr)+1)%64 != 0 {
+		hdr += " "
+	}
+	b := append([]byte("\x93NUMPY\x01\x00"), byte(len(hdr)+1), 0)
+	b = append(append(b, hdr...), '\n')
+	b = append(b, make([]byte, 24)...)
+	p := filepath.Join(dir, "bad.npy")
+	os.WriteFile(p, b, 0o644)
+	if _, err := LoadParticles(p, dw4()); err == nil || !strings.Contains(err.Error(), "bad.npy") {
+		t.Errorf("wrong row length: %v", err)
+	}
+	// NaN in an 8-column file.
+	hdr = strings.Replace(hdr, "(2, 3)", "(1, 8)", 1)
+	b = append([]byte("\x93NUMPY\x01\x00"), byte(len(hdr)+1), 0)
+	b = append(append(b, hdr...), '\n')
+	row := make([]byte, 32)
+	row[30], row[31] = 0xc0, 0x7f // float32 NaN, little-endian
+	b = append(b, row...)
+	os.WriteFile(p, b, 0o644)
+	if _, err := LoadParticles(p, dw4()); err == nil || !strings.Contains(err.Error(), "NaN") {
+		t.Errorf("NaN row: %v", err)
+	}
+}
+
+// TestRunParticlesSmall runs the DW-4 pipeline on a tiny budget.
+func TestRunParticlesSmall(t *testing.T) {
+	sharedpathRequire(t, "data/particles/val_DW4_2000.npy")
+	c, err := LoadConfig("dw4", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Training.NIter, c.Training.BatchSize = 2, 32
+	c.Particles.ValIter, c.Particles.Rounds, c.Particles.RoundSize = 1, 2, 300
+	c.Sampler.Value.Hidden, c.Sampler.Value.TEmb = 8, 8
+	res, err := RunParticles(c, Options{Name: "dw4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"w2", "w2_std", "tvd_e", "tvd_d", "tvd_d_fine"} {
+		if _, ok := res.Metrics[k]; !ok {
+			t.Errorf("metrics lack %s", k)
+		}
+		if _, ok := res.Floor[k]; !ok {
+			t.Errorf("floor lacks %s", k)
+		}
+	}
+	if f := res.Floor["w2"]; f < 1.3 || f > 3.5 { // 1.55 at 2,000 samples; larger for 300
+		t.Errorf("DW-4 floor W2 %v, the reference measured 1.55", f)
+	}
+	if len(res.Baselines) != 2 {
+		t.Errorf("baselines %+v", res.Baselines)
+	}
+}
+
+func dw4() ParticleTarget { return targets.NewDW4() }
+
+func sharedpathRequire(t *testing.T, rel string) { sharedpath.Require(t, rel) }

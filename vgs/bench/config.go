@@ -27,8 +27,10 @@ type Config struct {
 	OffPolicy struct {
 		NoiseScale float64 `yaml:"noise_scale" json:"noise_scale"`
 	} `yaml:"off_policy" json:"off_policy"`
-	FinalNoise bool   `yaml:"final_noise" json:"final_noise"`
-	Seed       uint64 `yaml:"seed" json:"seed"`
+	// Particles holds the data files and evaluation protocol of dw4 and lj13.
+	Particles  ParticleConfig `yaml:"particles" json:"particles"`
+	FinalNoise bool           `yaml:"final_noise" json:"final_noise"`
+	Seed       uint64         `yaml:"seed" json:"seed"`
 	// Quick overrides n_iter and n_eval for a run of under a minute (--quick).
 	Quick struct {
 		NIter int `yaml:"n_iter" json:"n_iter"`
@@ -87,6 +89,18 @@ func (c Config) Validate() error {
 	}
 	if c.Quick.NIter < 0 || c.Quick.NEval < 0 {
 		return fmt.Errorf("quick: n_iter and n_eval must be ≥ 0")
+	}
+	if IsParticle(c.EnergyModel.Name) {
+		p := c.Particles
+		if p.ValFile == "" || p.TestFile == "" {
+			return fmt.Errorf("particles.val_file and particles.test_file: both are needed for %s", c.EnergyModel.Name)
+		}
+		if p.Rounds < 1 || p.RoundSize < 2 {
+			return fmt.Errorf("particles.rounds/round_size: need ≥ 1 round of ≥ 2 samples, got %d × %d", p.Rounds, p.RoundSize)
+		}
+		if p.ValIter < 0 || p.EvalNoiseScale < 0 {
+			return fmt.Errorf("particles.val_iter and particles.eval_noise_scale: must be ≥ 0")
+		}
 	}
 	return c.Sampler.Validate()
 }

@@ -52,6 +52,7 @@ type Point struct {
 	Loss      float64 `json:"loss"`
 	Velocity  float64 `json:"velocity"`
 	InitSigma float64 `json:"init_sigma"`
+	ValTVDE   float64 `json:"val_tvd_e,omitempty"` // particle benchmarks: validation TVD-E
 }
 
 // Baseline is an MCMC baseline's result.

@@ -7,8 +7,21 @@ import (
 	"github.com/advgs/advgs/vgs/targets"
 )
 
-// Targets lists the benchmark targets `advgs bench` knows.
-func Targets() []string { return []string{"gmm", "funnel"} }
+// Targets lists the benchmark targets `advgs bench` knows, each with an embedded
+// config of the same name.
+func Targets() []string { return []string{"gmm", "funnel", "dw4", "lj13"} }
+
+// IsParticle reports whether a config's target is a particle system, run by
+// RunParticles rather than Run.
+func IsParticle(energyModel string) bool { return energyModel == "dw4" || energyModel == "lj13" }
+
+// RunAny runs the benchmark of cfg with Run or RunParticles.
+func RunAny(cfg Config, opt Options) (*Result, error) {
+	if IsParticle(cfg.EnergyModel.Name) {
+		return RunParticles(cfg, opt)
+	}
+	return Run(cfg, opt)
+}
 
 // NewTarget makes the target named in a config's energy_model.name: a mixture name of
 // targets.NewGMM ("grid" is the paper's GMM) or "funnel" of dimension dim.

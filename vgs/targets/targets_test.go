@@ -14,6 +14,11 @@ var _ vgs.Energy = (*Funnel)(nil)
 // checkGrad compares EnergyGrad with central differences of Energy at the rows of x.
 func checkGrad(t *testing.T, name string, e vgs.Energy, x []float32, tol float64) {
 	t.Helper()
+	checkGradStep(t, name, e, x, 1e-2, tol)
+}
+
+func checkGradStep(t *testing.T, name string, e vgs.Energy, x []float32, h, tol float64) {
+	t.Helper()
 	D := e.Dim()
 	B := len(x) / D
 	ev, g := make([]float32, B), make([]float32, len(x))
@@ -25,12 +30,11 @@ func checkGrad(t *testing.T, name string, e vgs.Energy, x []float32, tol float64
 			t.Fatalf("%s: Energy and EnergyGrad disagree: %v vs %v", name, e2[i], ev[i])
 		}
 	}
-	const h = 1e-2
 	for i := range x {
 		xp := append([]float32(nil), x...)
 		xm := append([]float32(nil), x...)
-		xp[i] += h
-		xm[i] -= h
+		xp[i] += float32(h)
+		xm[i] -= float32(h)
 		ep, em := make([]float32, B), make([]float32, B)
 		e.Energy(ep, xp)
 		e.Energy(em, xm)

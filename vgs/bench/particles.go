@@ -1,0 +1,337 @@
+package bench
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/advgs/advgs/datasets"
+	"github.com/advgs/advgs/internal/ckpt"
+	"github.com/advgs/advgs/internal/fastblas"
+	"github.com/advgs/advgs/internal/progress"
+	"github.com/advgs/advgs/internal/sharedpath"
+	"github.com/advgs/advgs/vgs"
+	"github.com/advgs/advgs/vgs/mcmc"
+	"github.com/advgs/advgs/vgs/metrics"
+	"github.com/advgs/advgs/vgs/targets"
+)
+
+// ParticleTarget is an energy of n particles in d dimensions.
+type ParticleTarget interface {
+	vgs.Energy
+	Particles() (n, d int)
+}
+
+// ParticleConfig is the particle part of a benchmark config.
+type ParticleConfig struct {
+	ValFile   string `yaml:"val_file" json:"val_file"`   // reference samples for validation
+	TestFile  string `yaml:"test_file" json:"test_file"` // reference samples for the final test
+	ValIter   int    `yaml:"val_iter" json:"val_iter"`   // validate every val_iter iterations (best TVD-E kept)
+	Rounds    int    `yaml:"rounds" json:"rounds"`       // test rounds (10)
+	RoundSize int    `yaml:"round_size" json:"round_size"`
+	// EvalNoiseScale is the noise scale of evaluation samples (LJ-13: 0.9; 0 means 1).
+	EvalNoiseScale float64 `yaml:"eval_noise_scale" json:"eval_noise_scale"`
+}
+
+// ParticleData resolves a particle data file: absolute, relative to the working
+// directory, or relative to the shared reference folder (ADVGS_SHARED or ../shared
+// beside the module).
+func ParticleData(name string) (string, error) {
+	if filepath.IsAbs(name) {
+		return name, nil
+	}
+	if _, err := os.Stat(name); err == nil {
+		return name, nil
+	}
+	d, err := sharedpath.Dir()
+	if err != nil {
+		return "", fmt.Errorf("particle data %s not found here, and %v", name, err)
+	}
+	return filepath.Join(d, name), nil
+}
+
+// LoadParticles reads an .npy file of configurations, checks its row length against
+// the target and that it holds no NaN or Inf, and removes each sample's mean.
+func LoadParticles(name string, t ParticleTarget) ([]float32, error) {
+	path, err := ParticleData(name)
+	if err != nil {
+		return nil, err
+	}
+	data, rows, cols, err := datasets.ReadNPY(path)
+	if err != nil {
+		return nil, err
+	}
+	n, d := t.Particles()
+	if cols != n*d {
+		return nil, fmt.Errorf("%s: rows have %d values, the target has %d particles in %d-D (%d values)", path, cols, n, d, n*d)
+	}
+	for i, v := range data {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return nil, fmt.Errorf("%s: row %d holds %v", path, i/cols, v)
+		}
+	}
+	if rows == 0 {
+		return nil, fmt.Errorf("%s: no rows", path)
+	}
+	targets.RemoveMean(data, n, d)
+	return data, nil
+}
+
+// ParticleMetrics are the particle metrics of one round (VGS.md D.5): w2 (exact OT on
+// centred coordinates), tvd_e (energies, fixed [−100, 100] binning), tvd_d
+// (interatomic distances, same binning), tvd_d_fine (distances, 200 bins over the
+// reference's range).
+func ParticleMetrics(t ParticleTarget, gen, ref []float32) (map[string]float64, error) {
+	n, d := t.Particles()
+	gen = append([]float32(nil), gen...)
+	targets.RemoveMean(gen, n, d)
+	ns := len(gen) / (n * d)
+	w2, err := metrics.W2(gen, ref, n*d)
+	if err != nil {
+		return nil, err
+	}
+	eg, er := make([]float32, ns), make([]float32, len(ref)/(n*d))
+	t.Energy(eg, gen)
+	t.Energy(er, ref)
+	dg, dr := targets.PairDistances(gen, n, d), targets.PairDistances(ref, n, d)
+	return map[string]float64{
+		"w2":         w2,
+		"tvd_e":      metrics.TVDFixed(f64(eg), f64(er), ns),
+		"tvd_d":      metrics.TVDFixed(dg, dr, ns),
+		"tvd_d_fine": metrics.TVDFine(dg, dr),
+	}, nil
+}
+
+// rounds evaluates gen (rounds·size samples) against size random reference rows per
+// round drawn without replacement, and returns the mean of each metric and, under
+// key_std, its population standard deviation.
+func rounds(t ParticleTarget, gen, ref []float32, nRounds, size int, rng *rand.Rand) (map[string]float64, error) {
+	n, d := t.Particles()
+	D := n * d
+	if len(ref)/D < size {
+		return nil, fmt.Errorf("reference set has %d rows, a round needs %d", len(ref)/D, size)
+	}
+	var all []map[string]float64
+	for r := 0; r < nRounds; r++ {
+		perm := rng.Perm(len(ref) / D)[:size]
+		sub := make([]float32, 0, size*D)
+		for _, i := range perm {
+			sub = append(sub, ref[i*D:(i+1)*D]...)
+		}
+		m, err := ParticleMetrics(t, gen[r*size*D:(r+1)*size*D], sub)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, m)
+	}
+	out := map[string]float64{}
+	for k := range all[0] {
+		mean, sq := 0.0, 0.0
+		for _, m := range all {
+			mean += m[k]
+		}
+		mean /= float64(len(all))
+		for _, m := range all {
+			sq += (m[k] - mean) * (m[k] - mean)
+		}
+		out[k] = mean
+		out[k+"_std"] = math.Sqrt(sq / float64(len(all)))
+	}
+	return out, nil
+}
+
+// RunParticles trains VGS on DW-4 or LJ-13, keeps the iteration with the best
+// validation TVD-E (the reference's model selection), and evaluates it with the
+// protocol of the paper's notebooks: rounds × round_size samples without final noise
+// against random test rows. The floor is the same protocol between two disjoint
+// halves of the test file; the baselines are MALA from the sampler's initial
+// distribution with the same number of steps and with the same wall time.
+func RunParticles(cfg Config, opt Options) (*Result, error) {
+	var t ParticleTarget
+	switch cfg.EnergyModel.Name {
+	case "dw4":
+		t = targets.NewDW4()
+	case "lj13":
+		t = targets.NewLJ13()
+	default:
+		return nil, fmt.Errorf("energy_model.name: %q is not a particle system (dw4, lj13)", cfg.EnergyModel.Name)
+	}
+	pc := cfg.Particles
+	val, err := LoadParticles(pc.ValFile, t)
+	if err != nil {
+		return nil, fmt.Errorf("particles.val_file: %w", err)
+	}
+	test, err := LoadParticles(pc.TestFile, t)
+	if err != nil {
+		return nil, fmt.Errorf("particles.test_file: %w", err)
+	}
+	seed := cfg.Seed
+	if opt.Seed != nil {
+		seed = *opt.Seed
+	}
+	nIter := cfg.Training.NIter
+	nRounds, size := pc.Rounds, pc.RoundSize
+	if opt.Quick {
+		if cfg.Quick.NIter > 0 {
+			nIter = cfg.Quick.NIter
+		}
+		nRounds = 2
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x76677321))
+	res := &Result{Target: opt.Name, Sampler: "vgs", Steps: cfg.Sampler.NStep, NEval: nRounds * size,
+		BLAS: fastblas.Name, Seed: seed, Quick: opt.Quick, Config: cfg}
+	logf(opt.Log, "bench %s: T=%d, %d iterations of batch %d, %s BLAS, seed %d", res.Target, res.Steps, nIter, cfg.Training.BatchSize, res.BLAS, seed)
+	s, err := vgs.New(cfg.Sampler, rng)
+	if err != nil {
+		return nil, err
+	}
+	evalNS := pc.EvalNoiseScale
+	if evalNS == 0 {
+		evalNS = 1
+	}
+	D := t.Dim()
+	nVal := min(len(val)/D, size)
+	validate := func() (float64, error) {
+		tr, err := s.Sample(nVal, t, vgs.SampleOptions{NoiseScale: evalNS, FinalNoise: cfg.FinalNoise}, rng)
+		if err != nil {
+			return 0, err
+		}
+		eg, er := make([]float32, nVal), make([]float32, len(val)/D)
+		t.Energy(eg, tr.Final())
+		t.Energy(er, val)
+		return metrics.TVDFixed(f64(eg), f64(er), nVal), nil
+	}
+	ce := &counted{inner: t}
+	bar := (*progress.Bar)(nil)
+	if opt.Progress {
+		bar = progress.New(opt.Log, nIter, "train "+res.Target)
+	}
+	best, bestIter := math.Inf(1), -1
+	var bestState map[string]ckpt.Tensor
+	var valTime time.Duration
+	start := time.Now()
+	for it := 0; it < nIter; it++ {
+		tr, err := s.Sample(cfg.Training.BatchSize, ce, vgs.SampleOptions{NoiseScale: cfg.OffPolicy.NoiseScale, FinalNoise: true}, rng)
+		if err != nil {
+			return res, fmt.Errorf("iteration %d: %w", it, err)
+		}
+		st, err := s.UpdateTD(tr, ce, cfg.Buffer.NUpdate, rng)
+		if err != nil {
+			return res, fmt.Errorf("iteration %d: %w", it, err)
+		}
+		p := Point{Iter: it, Seconds: time.Since(start).Seconds(), Loss: st.Loss, Velocity: st.Velocity, InitSigma: st.InitSigma}
+		if pc.ValIter > 0 && ((it+1)%pc.ValIter == 0 || it == nIter-1) {
+			tv := time.Now()
+			v, err := validate()
+			if err != nil {
+				return res, err
+			}
+			valTime += time.Since(tv)
+			p.ValTVDE = v
+			if v < best {
+				best, bestIter = v, it
+				bestState = cloneTensors(s.Tensors())
+			}
+			res.History = append(res.History, p)
+		} else if cfg.Training.LogIter > 0 && it%cfg.Training.LogIter == 0 {
+			res.History = append(res.History, p)
+		}
+		bar.Add(1, fmt.Sprintf("loss %.4g vel %.3g σ0 %.3f best val tvd_e %.3f", st.Loss, st.Velocity, st.InitSigma, best))
+	}
+	bar.Finish()
+	res.TrainSeconds = time.Since(start).Seconds() - valTime.Seconds()
+	res.EnergyEvalsTrain = ce.n.Load()
+	if bestState != nil {
+		if err := s.SetTensors(bestState); err != nil {
+			return res, err
+		}
+		logf(opt.Log, "best validation tvd_e %.4f at iteration %d", best, bestIter)
+	}
+	if opt.SaveTo != "" {
+		if err := s.Save(opt.SaveTo, map[string]string{"target": res.Target}); err != nil {
+			return res, err
+		}
+	}
+	t1 := time.Now()
+	tr, err := s.Sample(nRounds*size, t, vgs.SampleOptions{NoiseScale: evalNS, FinalNoise: cfg.FinalNoise}, rng)
+	if err != nil {
+		return res, err
+	}
+	res.SampleSeconds = time.Since(t1).Seconds()
+	if res.Metrics, err = rounds(t, tr.Final(), test, nRounds, size, rng); err != nil {
+		return res, err
+	}
+	logf(opt.Log, "vgs: %s", fmtMetrics(res.Metrics))
+	// Floor: two disjoint halves of the test file.
+	nt := len(test) / D
+	perm := rng.Perm(nt)
+	var ha, hb []float32
+	for k, i := range perm {
+		if k < nt/2 {
+			ha = append(ha, test[i*D:(i+1)*D]...)
+		} else {
+			hb = append(hb, test[i*D:(i+1)*D]...)
+		}
+	}
+	floorGen := make([]float32, 0, nRounds*size*D)
+	for r := 0; r < nRounds; r++ {
+		p := rng.Perm(len(ha) / D)[:size]
+		for _, i := range p {
+			floorGen = append(floorGen, ha[i*D:(i+1)*D]...)
+		}
+	}
+	if res.Floor, err = rounds(t, floorGen, hb, nRounds, size, rng); err != nil {
+		return res, err
+	}
+	logf(opt.Log, "floor: %s", fmtMetrics(res.Floor))
+	if !opt.NoMALA {
+		sigma0 := vgs.InitSigma0(cfg.Sampler.AlphaMethod, s.S2)
+		init := func(r *rand.Rand, rows int) []float32 {
+			x := make([]float32, rows*D)
+			for i := range x {
+				x[i] = float32(sigma0 * r.NormFloat64())
+			}
+			return x
+		}
+		step, err := mcmc.TuneStep(t, func(r *rand.Rand) []float32 { return init(r, size) }, res.Steps, mcmc.DefaultGrid(), rng)
+		if err != nil {
+			return res, err
+		}
+		for _, b := range []struct {
+			name string
+			wall time.Duration
+		}{{"mala", 0}, {"mala_walltime", time.Duration((res.TrainSeconds + res.SampleSeconds) * float64(time.Second))}} {
+			x := init(rng, nRounds*size)
+			tm := time.Now()
+			steps, acc := res.Steps, 0.0
+			if b.wall == 0 {
+				acc, err = mcmc.MALA(t, x, mcmc.Config{Step: step, Steps: res.Steps}, rng)
+			} else {
+				logf(opt.Log, "mala_walltime: running for %s", b.wall.Round(time.Second))
+				steps, acc, err = mcmc.RunFor(t, x, mcmc.Config{Step: step}, b.wall, rng)
+			}
+			if err != nil {
+				return res, err
+			}
+			m, err := rounds(t, x, test, nRounds, size, rng)
+			if err != nil {
+				return res, err
+			}
+			res.Baselines = append(res.Baselines, Baseline{Sampler: b.name, Steps: steps, StepSize: step, AcceptRate: acc,
+				Seconds: time.Since(tm).Seconds(), Metrics: m})
+			logf(opt.Log, "%s (%d steps of %.3g, acceptance %.2f): %s", b.name, steps, step, acc, fmtMetrics(m))
+		}
+	}
+	return res, nil
+}
+
+func cloneTensors(m map[string]ckpt.Tensor) map[string]ckpt.Tensor {
+	c := make(map[string]ckpt.Tensor, len(m))
+	for k, t := range m {
+		c[k] = ckpt.Tensor{Shape: t.Shape, Data: append([]float32(nil), t.Data...)}
+	}
+	return c
+}
