@@ -17,7 +17,7 @@ func benchCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "bench",
 		Usage:     "train VGS on a benchmark target, evaluate it against exact samples and an MCMC baseline",
-		ArgsUsage: strings.Join(bench.Targets(), "|"),
+		ArgsUsage: strings.Join(bench.Targets(), "|") + "|all",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "config", Usage: "YAML config `FILE` (default: the embedded configs/TARGET.yaml)"},
 			&cli.BoolFlag{Name: "quick", Usage: "a short run (the config's quick section) that still shows learning"},
@@ -28,28 +28,42 @@ func benchCommand() *cli.Command {
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
-				return fmt.Errorf("bench: give one target, one of %s", strings.Join(bench.Targets(), ", "))
+				return fmt.Errorf("bench: give one target, one of %s or all", strings.Join(bench.Targets(), ", "))
 			}
 			target := c.Args().First()
-			if !contains(bench.Targets(), target) {
-				return fmt.Errorf("bench: unknown target %q, want one of %s", target, strings.Join(bench.Targets(), ", "))
+			names := []string{target}
+			if target == "all" {
+				if c.IsSet("config") || c.IsSet("save") {
+					return fmt.Errorf("bench all: --config and --save apply to one target; run the targets one by one")
+				}
+				names = bench.Targets()
+			} else if !contains(bench.Targets(), target) {
+				return fmt.Errorf("bench: unknown target %q, want one of %s or all", target, strings.Join(bench.Targets(), ", "))
 			}
-			cfg, err := bench.LoadConfig(target, c.String("config"))
-			if err != nil {
-				return err
+			var results []*bench.Result
+			for _, name := range names {
+				cfg, err := bench.LoadConfig(name, c.String("config"))
+				if err != nil {
+					return err
+				}
+				opt := bench.Options{Name: name, Quick: c.Bool("quick"), Log: os.Stderr, Progress: true, SaveTo: c.String("save"), NoMALA: c.Bool("no-mala")}
+				if c.IsSet("seed") {
+					s := c.Uint64("seed")
+					opt.Seed = &s
+				}
+				res, err := bench.RunAny(cfg, opt)
+				if err != nil {
+					return fmt.Errorf("bench %s: %w", name, err)
+				}
+				printTable(os.Stdout, res)
+				results = append(results, res)
 			}
-			opt := bench.Options{Name: target, Quick: c.Bool("quick"), Log: os.Stderr, Progress: true, SaveTo: c.String("save"), NoMALA: c.Bool("no-mala")}
-			if c.IsSet("seed") {
-				s := c.Uint64("seed")
-				opt.Seed = &s
-			}
-			res, err := bench.RunAny(cfg, opt)
-			if err != nil {
-				return fmt.Errorf("bench %s: %w", target, err)
-			}
-			printTable(os.Stdout, res)
 			if p := c.String("json"); p != "" {
-				b, err := json.MarshalIndent(res, "", "  ")
+				var v any = results[0]
+				if target == "all" {
+					v = map[string]any{"results": results}
+				}
+				b, err := json.MarshalIndent(v, "", "  ")
 				if err != nil {
 					return err
 				}

@@ -54,7 +54,7 @@ func LoadConfig(target, path string) (Config, error) {
 		b, err = configs.Get(target)
 	}
 	if err != nil {
-		return Config{}, err
+		return Config{}, fmt.Errorf("reading the config: %w", err)
 	}
 	var c Config
 	if err := vgs.DecodeYAMLStrict(b, &c, name); err != nil {
