@@ -134,3 +134,120 @@ func TestDeltaStdAndModeMass(t *testing.T) {
 		t.Errorf("mode mass error %v", e)
 	}
 }
+
+// TestSinkhornCandidatesExact checks that the candidate lists (sparse passes) give
+// the same result as full passes on every iteration, and that they are used.
+func TestSinkhornCandidatesExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	mk := func(n int) []float32 {
+		x := make([]float32, 2*n)
+		for i := 0; i < n; i++ {
+			x[2*i] = float32(5*float64(rng.IntN(3)-1) + 0.55*rng.NormFloat64())
+			x[2*i+1] = float32(5*float64(rng.IntN(3)-1) + 0.55*rng.NormFloat64())
+		}
+		return x
+	}
+	x, y := mk(1000), mk(900)
+	fulls := 0
+	sinkhornTrace = func(pu, pv *lsePass) { fulls = pu.fulls + pv.fulls }
+	defer func() { sinkhornTrace = nil }()
+	sparse := Sinkhorn(x, y, 2, DefaultSinkhorn())
+	if fulls >= 100 {
+		t.Errorf("%d full passes in 100 iterations: candidate lists unused", fulls)
+	}
+	t.Logf("Sinkhorn %v with %d full passes of 200", sparse, fulls)
+	sinkhornAlwaysFull = true
+	full := Sinkhorn(x, y, 2, DefaultSinkhorn())
+	sinkhornAlwaysFull = false
+	if math.Abs(sparse-full) > 1e-9*full {
+		t.Errorf("sparse passes %v, full passes %v", sparse, full)
+	}
+}
+
+func TestSinkhornBadInput(t *testing.T) {
+	x := []float32{0, 0, 1, 1}
+	for _, c := range []struct {
+		x, y []float32
+		d    int
+		opt  SinkhornOptions
+	}{
+		{x, x[:3], 2, DefaultSinkhorn()},
+		{x, nil, 2, DefaultSinkhorn()},
+		{x, x, 0, DefaultSinkhorn()},
+		{x, x, 2, SinkhornOptions{Eps: 0, MaxIter: 10}},
+		{x, x, 2, SinkhornOptions{Eps: 1e-3, MaxIter: 0}},
+	} {
+		if _, err := SinkhornErr(c.x, c.y, c.d, c.opt); err == nil {
+			t.Errorf("accepted %d and %d values, d = %d, %+v", len(c.x), len(c.y), c.d, c.opt)
+		}
+		if s := Sinkhorn(c.x, c.y, c.d, c.opt); !math.IsNaN(s) {
+			t.Errorf("Sinkhorn of bad input = %v, want NaN", s)
+		}
+	}
+}
+
+// TestHistogramTorchEdges: the edges are float32 linspace values, and a value equal
+// to an edge goes to the bin on its right (except the last edge).
+func TestHistogramTorchEdges(t *testing.T) {
+	e := Edges(200, -100, 100)
+	if len(e) != 201 || e[0] != -100 || e[100] != 0 || e[200] != 100 || e[57] != -43 {
+		t.Fatalf("edges %v … %v", e[:3], e[198:])
+	}
+	h, n := HistogramEdges([]float64{-100, -99, -98.5, 0, 99.999, 100, 100.001, math.NaN()}, e)
+	if n != 6 || h[0] != 1 || h[1] != 2 || h[100] != 1 || h[199] != 2 {
+		t.Errorf("counts n=%d h[0]=%v h[1]=%v h[100]=%v h[199]=%v", n, h[0], h[1], h[100], h[199])
+	}
+	// Edges of an awkward range are float32 and increasing; every value of the
+	// range lands in [edge_k, edge_k+1).
+	lo, hi := float64(float32(-3.7123)), float64(float32(11.0931))
+	e = Edges(200, lo, hi)
+	for k := 1; k < len(e); k++ {
+		if !(e[k] > e[k-1]) || float64(float32(e[k])) != e[k] {
+			t.Fatalf("edge %d: %v after %v", k, e[k], e[k-1])
+		}
+	}
+	rng := rand.New(rand.NewPCG(8, 8))
+	v := make([]float64, 1000)
+	for i := range v {
+		v[i] = float64(float32(lo + (hi-lo)*rng.Float64()))
+	}
+	v = append(v, e[17], e[150]) // exactly on edges
+	h, n = HistogramEdges(v, e)
+	if n != len(v) {
+		t.Fatalf("counted %d of %d", n, len(v))
+	}
+	for k := range h {
+		c := 0
+		for _, x := range v {
+			if x >= e[k] && (x < e[k+1] || k == len(h)-1 && x == e[k+1]) {
+				c++
+			}
+		}
+		if float64(c) != h[k] {
+			t.Errorf("bin %d: %v, by the edge rule %d", k, h[k], c)
+		}
+	}
+	// An empty range is widened by ½ on each side, as torch does.
+	if d := TVDEnergy([]float64{3, 3.2}, []float64{3, 3}); math.Abs(d-0.5) > 1e-12 {
+		t.Errorf("TVD on a constant reference = %v, want 0.5", d)
+	}
+	if d := TVDEnergy([]float64{1}, []float64{math.NaN(), math.Inf(1)}); d != 1 {
+		t.Errorf("TVD with no finite reference = %v, want 1", d)
+	}
+}
+
+func TestStatsBadInput(t *testing.T) {
+	if d := DeltaStd([]float32{1, 2, 3}, []float64{1, 1}); !math.IsNaN(d) {
+		t.Errorf("Δstd of ragged rows = %v", d)
+	}
+	if d := DeltaStd([]float32{1, 2}, []float64{1, 1}); !math.IsNaN(d) {
+		t.Errorf("Δstd of one row = %v", d)
+	}
+	if e := ModeMassError(nil, 9); !math.IsNaN(e) {
+		t.Errorf("mode mass error of no samples = %v", e)
+	}
+	// Labels outside [0, K) count towards no mode: shares 1/4, 1/4 of K = 2.
+	if e := ModeMassError([]int{0, 1, -1, 7}, 2); math.Abs(e-0.25) > 1e-12 {
+		t.Errorf("mode mass error %v", e)
+	}
+}
