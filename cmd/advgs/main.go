@@ -38,6 +38,10 @@ func main() {
 		},
 		Commands: []*cli.Command{
 			benchCommand(),
+			fitCommand(),
+			scoreCommand(),
+			evalCommand(),
+			demoCommand(),
 		},
 	}
 	if err := app.Run(flagsFirst(app, os.Args)); err != nil {
