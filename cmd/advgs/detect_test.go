@@ -1,0 +1,106 @@
+package main
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/advgs/advgs/datasets"
+	"github.com/advgs/advgs/ebm"
+)
+
+// TestFitEvalScoreSynthetic runs fit → eval → score on a small synthetic dataset with
+// the weight-free filterbank backbone and a shortened recipe.
+func TestFitEvalScoreSynthetic(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	if err := datasets.Synthesize(data, datasets.SynthConfig{Categories: []string{"grain"}, Size: 96, Train: 12, TestGood: 3, TestPerDefect: 2},
+		rand.New(rand.NewPCG(1, 2))); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadEBMConfig("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Energy.EncHidden, cfg.Energy.DecHidden, cfg.Energy.Latent = []int{32}, []int{32}, 8
+	cfg.Sampler.Value.Hidden, cfg.Sampler.Value.TFeat = 16, 16
+	cfg.Training.Steps, cfg.Training.PretrainSteps, cfg.Training.Batch, cfg.Training.CheckpointEvery = 4, 20, 64, 2
+	model := filepath.Join(dir, "m.advgs")
+	outs, err := runFit(t.Context(), fitOptions{Data: data, Config: cfg, Backbone: "filterbank", Out: model, Sampler: ebm.SamplerVGS, Offline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outs) != 1 || outs[0] != model {
+		t.Fatalf("outputs %v", outs)
+	}
+	var rep fitReport
+	b, err := os.ReadFile(model + ".fit.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rep); err != nil || rep.Iterations != 4 || rep.HeldOut < 1 {
+		t.Fatalf("fit.json: %v %+v", err, rep)
+	}
+	if _, err := os.Stat(model + ".ckpt"); !os.IsNotExist(err) {
+		t.Errorf("checkpoint left behind after a finished fit")
+	}
+	res, err := runEval(t.Context(), model, data, "", true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Categories) != 1 || res.Categories[0].NTest != 9 || res.Categories[0].ImageAUROC == nil ||
+		res.Categories[0].PixelAUROC == nil || res.Categories[0].AUPRO == nil || len(res.Categories[0].Defects) != 3 {
+		t.Fatalf("eval result %+v", res)
+	}
+	m, err := ebm.Load(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, err := listImages([]string{filepath.Join(data, "grain", "test", "good")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	heat := filepath.Join(dir, "heat")
+	var sb strings.Builder
+	lines, err := runScore(t.Context(), m, items, "", heat, false, true, &sb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) != 3 || strings.Count(sb.String(), "\n") != 3 {
+		t.Fatalf("score output %q", sb.String())
+	}
+	if _, err := os.Stat(lines[0].Heatmap); err != nil {
+		t.Errorf("heat map: %v", err)
+	}
+	// A model refuses another backbone: rewrite its backbone name.
+	m.Meta.Backbone.Name = "mobilenetv2"
+	bad := filepath.Join(dir, "bad.advgs")
+	m.Save(bad)
+	mb, _ := ebm.Load(bad)
+	if _, err := runScore(t.Context(), mb, items, "/nonexistent.tflite", "", false, true, nil); err == nil {
+		t.Error("scoring with a backbone the model was not trained on: no error")
+	}
+	// Per-category into a folder, with the Langevin sampler.
+	outs, err = runFit(t.Context(), fitOptions{Data: data, Config: cfg, Backbone: "filterbank", Out: filepath.Join(dir, "per"), Sampler: ebm.SamplerLangevin, PerCategory: true, Offline: true})
+	if err != nil || len(outs) != 1 || filepath.Base(outs[0]) != "grain.advgs" {
+		t.Fatalf("per-category fit: %v %v", outs, err)
+	}
+	if _, err := runEval(t.Context(), filepath.Join(dir, "per"), data, "", true, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFitRejectsBadInput(t *testing.T) {
+	cfg, _ := loadEBMConfig("")
+	if _, err := runFit(t.Context(), fitOptions{Data: "/nonexistent", Config: cfg, Backbone: "filterbank", Sampler: "vgs"}); err == nil || !strings.Contains(err.Error(), "--data") {
+		t.Errorf("missing data: %v", err)
+	}
+	bad := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(bad, []byte("training:\n  stepz: 3\n"), 0o644)
+	if _, err := loadEBMConfig(bad); err == nil || !strings.Contains(err.Error(), "stepz") {
+		t.Errorf("unknown key: %v", err)
+	}
+}
