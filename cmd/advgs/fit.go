@@ -13,7 +13,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/advgs/advgs/configs"
@@ -217,23 +216,7 @@ func fitGroup(ctx context.Context, o fitOptions, bb features.Backbone, cats []*d
 	cfg := o.Config
 	tc := cfg.Training
 	rng := rand.New(rand.NewPCG(tc.Seed, 0xda7a))
-	var train, held []datasets.Item
-	var names []string
-	for _, c := range cats {
-		names = append(names, c.Name)
-		items := slices.Clone(c.Train)
-		rng.Shuffle(len(items), func(i, j int) { items[i], items[j] = items[j], items[i] })
-		nh := 0
-		if len(items) >= 5 && tc.HoldOut > 0 {
-			nh = max(1, int(math.Round(tc.HoldOut*float64(len(items)))))
-		}
-		held = append(held, items[:nh]...)
-		items = items[nh:]
-		if tc.MaxImages > 0 && len(items) > tc.MaxImages {
-			items = items[:tc.MaxImages]
-		}
-		train = append(train, items...)
-	}
+	train, held, names := splitTrain(cats, tc, rng)
 	info := bb.Info()
 	logf(o.Log, "fit: %d categories %v, %d training images (+%d held out for the threshold), backbone %s (%dx%dx%d), BLAS %s\n",
 		len(cats), names, len(train), len(held), info.Name, info.GridH, info.GridW, info.Channels, fastblas.Name)
@@ -376,12 +359,24 @@ func fitGroup(ctx context.Context, o fitOptions, bb features.Backbone, cats []*d
 	return nil
 }
 
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	var k []string
-	for s := range m {
-		k = append(k, s)
+// splitTrain shuffles each category's training images with rng, holds out
+// training.holdout of them (at least one when a category has 5 or more) for the
+// threshold, and caps the rest at training.max_images.
+func splitTrain(cats []*datasets.Category, tc ebm.TrainConfig, rng *rand.Rand) (train, held []datasets.Item, names []string) {
+	for _, c := range cats {
+		names = append(names, c.Name)
+		items := slices.Clone(c.Train)
+		rng.Shuffle(len(items), func(i, j int) { items[i], items[j] = items[j], items[i] })
+		nh := 0
+		if len(items) >= 5 && tc.HoldOut > 0 {
+			nh = max(1, int(math.Round(tc.HoldOut*float64(len(items)))))
+		}
+		held = append(held, items[:nh]...)
+		items = items[nh:]
+		if tc.MaxImages > 0 && len(items) > tc.MaxImages {
+			items = items[:tc.MaxImages]
+		}
+		train = append(train, items...)
 	}
-	sort.Strings(k)
-	return k
+	return train, held, names
 }
