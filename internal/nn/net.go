@@ -197,11 +197,6 @@ func tableSize(t []int) (int, error) {
 	return (m/16 + 1) * 16, nil
 }
 
-func (n *Net) run(g *graph) error {
-	defer g.vm.Reset()
-	return g.vm.RunAll()
-}
-
 func checkBatch(x []float32, t []int, in int) (int, error) {
 	B := len(t)
 	if B == 0 || len(x) != B*in {
@@ -211,51 +206,32 @@ func checkBatch(x []float32, t []int, in int) (int, error) {
 }
 
 // Forward writes V(x_i, t_i) into v (len(v) = B·Out) for the B rows of x.
-func (n *Net) Forward(v, x []float32, t []int) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	B, err := checkBatch(x, t, n.Arch.In)
-	if err != nil {
-		return err
-	}
-	for lo := 0; lo < B; lo += MaxChunk {
-		b := min(MaxChunk, B-lo)
-		K, err := tableSize(t)
-		if err != nil {
-			return err
-		}
-		g, err := n.graph(graphKey{kind: kindValue, batch: b, steps: K})
-		if err != nil {
-			return err
-		}
-		n.load(g, x, t, lo, b)
-		if err := g.vm.RunAll(); err != nil {
-			g.vm.Reset()
-			return err
-		}
-		copy(v[lo*n.Arch.Out:], g.out.Value().Data().([]float32))
-		g.vm.Reset()
-	}
-	return nil
-}
+func (n *Net) Forward(v, x []float32, t []int) error { return n.runChunks(kindValue, v, nil, x, t) }
 
 // InputGrad writes V(x_i, t_i) into v and ∇ₓ Σ_i V(x_i, t_i) into gx (row i is
 // ∇V(x_i, t_i)); the parameters are constants. v may be nil.
 func (n *Net) InputGrad(v, gx, x []float32, t []int) error {
+	return n.runChunks(kindInputGrad, v, gx, x, t)
+}
+
+// runChunks evaluates a forward (kindValue) or input-gradient graph on the rows of x
+// in chunks of at most MaxChunk rows, copying V into v (when not nil) and the input
+// gradient into gx.
+func (n *Net) runChunks(kind graphKind, v, gx, x []float32, t []int) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	B, err := checkBatch(x, t, n.Arch.In)
 	if err != nil {
 		return err
 	}
-	in := n.Arch.In
+	in, out := n.Arch.In, n.Arch.Out
 	for lo := 0; lo < B; lo += MaxChunk {
 		b := min(MaxChunk, B-lo)
-		K, err := tableSize(t)
+		K, err := tableSize(t[lo : lo+b])
 		if err != nil {
 			return err
 		}
-		g, err := n.graph(graphKey{kind: kindInputGrad, batch: b, steps: K})
+		g, err := n.graph(graphKey{kind: kind, batch: b, steps: K})
 		if err != nil {
 			return err
 		}
@@ -265,9 +241,11 @@ func (n *Net) InputGrad(v, gx, x []float32, t []int) error {
 			return err
 		}
 		if v != nil {
-			copy(v[lo*n.Arch.Out:], g.out.Value().Data().([]float32))
+			copy(v[lo*out:(lo+b)*out], g.out.Value().Data().([]float32))
 		}
-		copy(gx[lo*in:(lo+b)*in], g.gx.Value().Data().([]float32))
+		if kind == kindInputGrad {
+			copy(gx[lo*in:(lo+b)*in], g.gx.Value().Data().([]float32))
+		}
 		g.vm.Reset()
 	}
 	return nil

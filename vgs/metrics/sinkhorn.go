@@ -2,9 +2,8 @@ package metrics
 
 import (
 	"fmt"
+	par "github.com/advgs/advgs/internal/parallel"
 	"math"
-	"runtime"
-	"sync"
 )
 
 // SinkhornOptions are the settings of Sinkhorn. The reference's are ε = 1e-3, at
@@ -295,20 +294,4 @@ func maxAbsDiff(a, b []float64) float64 {
 }
 
 // parallel calls f on disjoint ranges covering [0, n) on GOMAXPROCS goroutines.
-func parallel(n int, f func(lo, hi int)) {
-	p := runtime.GOMAXPROCS(0)
-	if n < 64 || p == 1 {
-		f(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	chunk := (n + 4*p - 1) / (4 * p)
-	for lo := 0; lo < n; lo += chunk {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			f(lo, hi)
-		}(lo, min(lo+chunk, n))
-	}
-	wg.Wait()
-}
+func parallel(n int, f func(lo, hi int)) { par.For(n, 64, f) }

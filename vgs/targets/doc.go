@@ -21,8 +21,8 @@ package targets
 
 import (
 	"fmt"
+	par "github.com/advgs/advgs/internal/parallel"
 	"runtime"
-	"sync"
 )
 
 // parallelMin is the batch size from which energies are split across goroutines.
@@ -33,21 +33,9 @@ const parallelMin = 256
 // parallelWorth reports whether a batch of n rows is split across goroutines.
 func parallelWorth(n int) bool { return n >= parallelMin && runtime.GOMAXPROCS(0) > 1 }
 
-// parallelRows calls f(lo, hi) on disjoint row ranges covering [0, n), one per
-// goroutine, on runtime.GOMAXPROCS(0) goroutines.
-func parallelRows(n int, f func(lo, hi int)) {
-	p := runtime.GOMAXPROCS(0)
-	var wg sync.WaitGroup
-	chunk := (n + p - 1) / p
-	for lo := 0; lo < n; lo += chunk {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			f(lo, hi)
-		}(lo, min(lo+chunk, n))
-	}
-	wg.Wait()
-}
+// parallelRows calls f(lo, hi) on disjoint row ranges covering [0, n) on
+// GOMAXPROCS goroutines (callers check parallelWorth first).
+func parallelRows(n int, f func(lo, hi int)) { par.For(n, 0, f) }
 
 // checkBuffers panics unless x holds len(e) rows of dimension D and g (when not nil)
 // has the length of x.
