@@ -1,6 +1,7 @@
 package ebm
 
 import (
+	"github.com/advgs/advgs/vgs"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -22,7 +23,7 @@ func unitRows(n, D int, rng *rand.Rand) []float32 {
 	for i := range x {
 		x[i] = float32(rng.NormFloat64())
 	}
-	normRows(x, D)
+	vgs.NormalizeRows(x, D)
 	return x
 }
 

@@ -33,7 +33,7 @@ func clustered(n, D int, rng *rand.Rand) []float32 {
 			x[r*D+j] += float32(0.1 * rng.NormFloat64())
 		}
 	}
-	normRows(x, D)
+	vgs.NormalizeRows(x, D)
 	return x
 }
 

@@ -404,52 +404,11 @@ func SphereLangevin(e *AE, x []float32, steps int, eta float64, rng *rand.Rand) 
 			for j := range v {
 				v[j] = float32(-eta*float64(gr[j]) + sd*rng.NormFloat64())
 			}
-			tangent(v, xr)
-			expMap(out, xr, v)
+			vgs.Tangent(v, xr)
+			vgs.ExpMap(out, xr, v)
 			copy(xr, out)
 		}
-		normRows(x, D)
-	}
-}
-
-// tangent projects v onto the tangent space at unit x: v ← v − (v·x)x.
-func tangent(v, x []float32) {
-	d := float32(0)
-	for j := range v {
-		d += v[j] * x[j]
-	}
-	for j := range v {
-		v[j] -= d * x[j]
-	}
-}
-
-// expMap writes Exp_x(v) = cos(n)x + sin(n)v/n, n = max(‖v‖, 1e-8), into dst.
-func expMap(dst, x, v []float32) {
-	n := 0.0
-	for _, a := range v {
-		n += float64(a) * float64(a)
-	}
-	n = math.Max(math.Sqrt(n), 1e-8)
-	c, s := float32(math.Cos(n)), float32(math.Sin(n)/n)
-	for j := range dst {
-		dst[j] = c*x[j] + s*v[j]
-	}
-}
-
-// normRows scales each row of x (length D) to unit L2 norm.
-func normRows(x []float32, D int) {
-	for r := 0; r < len(x)/D; r++ {
-		row := x[r*D : (r+1)*D]
-		s := 0.0
-		for _, v := range row {
-			s += float64(v) * float64(v)
-		}
-		if s > 0 {
-			inv := float32(1 / math.Sqrt(s))
-			for j := range row {
-				row[j] *= inv
-			}
-		}
+		vgs.NormalizeRows(x, D)
 	}
 }
 

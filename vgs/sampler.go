@@ -168,7 +168,7 @@ func (s *Sampler) Sample(n int, e Energy, opt SampleOptions, rng *rand.Rand) (*T
 			x[i] = float32(rng.NormFloat64() * sd)
 		}
 		if s.Config.Normalize {
-			normalizeRows(x, D)
+			NormalizeRows(x, D)
 		}
 	}
 	tr.States[0] = x
@@ -215,15 +215,15 @@ func (s *Sampler) Sample(n int, e Energy, opt SampleOptions, rng *rand.Rand) (*T
 			nz := make([]float32, D)
 			for r := 0; r < n; r++ {
 				yr, mr := y[r*D:(r+1)*D], mu[r*D:(r+1)*D]
-				tangent(mr, yr)
+				Tangent(mr, yr)
 				for j := range nz {
 					nz[j] = float32(sd * rng.NormFloat64())
 				}
-				tangent(nz, yr)
+				Tangent(nz, yr)
 				for j := range nz {
 					nz[j] -= mr[j]
 				}
-				expMap(next[r*D:(r+1)*D], yr, nz)
+				ExpMap(next[r*D:(r+1)*D], yr, nz)
 			}
 		} else {
 			for i := range next {
@@ -339,11 +339,11 @@ func (s *Sampler) UpdateTD(tr *Trajectory, e Energy, nUpdate int, rng *rand.Rand
 					for j := range y {
 						y[j] = a * xr[j]
 					}
-					tangent(eps, y)
+					Tangent(eps, y)
 					for j := range eps {
 						eps[j] -= mr[j]
 					}
-					expMap(nr, y, eps)
+					ExpMap(nr, y, eps)
 				} else {
 					for j := range nr {
 						nr[j] = a*xr[j] - mr[j] + eps[j]

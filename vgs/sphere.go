@@ -5,9 +5,9 @@ import (
 	"math/rand/v2"
 )
 
-// tangent projects v onto the tangent space at x in place: v ← v − (v·x)·x, row-wise.
+// Tangent projects v onto the tangent space at x in place: v ← v − (v·x)·x, row-wise.
 // Like the reference it assumes ‖x‖ = 1 and does not renormalise x (VGS.md A.8).
-func tangent(v, x []float32) {
+func Tangent(v, x []float32) {
 	d := 0.0
 	for j := range v {
 		d += float64(v[j]) * float64(x[j])
@@ -17,9 +17,9 @@ func tangent(v, x []float32) {
 	}
 }
 
-// expMap writes the sphere exponential map Exp_x(v) = cos(n)·x + sin(n)·v/n,
+// ExpMap writes the sphere exponential map Exp_x(v) = cos(n)·x + sin(n)·v/n,
 // n = max(‖v‖, 1e-8), into dst.
-func expMap(dst, x, v []float32) {
+func ExpMap(dst, x, v []float32) {
 	n := 0.0
 	for _, a := range v {
 		n += float64(a) * float64(a)
@@ -31,8 +31,8 @@ func expMap(dst, x, v []float32) {
 	}
 }
 
-// normalizeRows scales every row of x (rows of length D) to unit L2 norm.
-func normalizeRows(x []float32, D int) {
+// NormalizeRows scales every row of x (rows of length D) to unit L2 norm.
+func NormalizeRows(x []float32, D int) {
 	for r := 0; r < len(x)/D; r++ {
 		row := x[r*D : (r+1)*D]
 		n := 0.0
@@ -62,8 +62,8 @@ func InitialSamples(data []float32, D int, s2 []float64, rng *rand.Rand) {
 			for j := range v {
 				v[j] = float32(sd * rng.NormFloat64())
 			}
-			tangent(v, x)
-			expMap(out, x, v)
+			Tangent(v, x)
+			ExpMap(out, x, v)
 			copy(x, out)
 		}
 	}
