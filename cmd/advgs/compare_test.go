@@ -14,7 +14,7 @@ import (
 )
 
 // TestCompareKNN is the nearest-neighbour row of the comparison table in
-// docs/detect.md: the knn patch scorer fitted on exactly the training images fit
+// README ("Detect anomalies"): the knn patch scorer fitted on exactly the training images fit
 // uses (same split, seed and hold-out), scored with the same metrics as eval.
 //
 //	ADVGS_LONG=1 ADVGS_COMPARE_DATA=../shared/data/magnetic-tile \
