@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/advgs/advgs/internal/nn"
 )
@@ -371,7 +372,7 @@ func (s *Sampler) UpdateTD(tr *Trajectory, e Energy, nUpdate int, rng *rand.Rand
 				for _, r := range lastRows {
 					lastX = append(lastX, xn[r*D:(r+1)*D]...)
 				}
-				lastE = append(lastE[:0], make([]float32, len(lastRows))...)
+				lastE = slices.Grow(lastE[:0], len(lastRows))[:len(lastRows)]
 				e.Energy(lastE, lastX)
 				clampEnergy(lastE, cfg.ClipEnergy)
 				for k, r := range lastRows {
