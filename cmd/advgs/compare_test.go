@@ -62,11 +62,7 @@ func TestCompareKNN(t *testing.T) {
 			heat, _ = geo.Upsample(patch, heat)
 			var mask []uint8
 			if smp.Mask != nil {
-				mk := datasets.ResizeMaskNearest(smp.Mask, evalRes, evalRes)
-				mask = make([]uint8, evalRes*evalRes)
-				for y := 0; y < evalRes; y++ {
-					copy(mask[y*evalRes:(y+1)*evalRes], mk.Pix[y*mk.Stride:y*mk.Stride+evalRes])
-				}
+				mask = maskPixels(smp.Mask, evalRes)
 			}
 			return px.Add(heat, mask, evalRes, evalRes)
 		})

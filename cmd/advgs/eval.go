@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"image"
 	"io"
 	"math"
 	"os"
@@ -179,11 +180,7 @@ func runEval(ctx context.Context, modelPath, data, weights string, offline bool,
 					haveMasks = false
 					return nil
 				}
-				mk := datasets.ResizeMaskNearest(s.Mask, evalRes, evalRes)
-				mask = make([]uint8, evalRes*evalRes)
-				for y := 0; y < evalRes; y++ {
-					copy(mask[y*evalRes:(y+1)*evalRes], mk.Pix[y*mk.Stride:y*mk.Stride+evalRes])
-				}
+				mask = maskPixels(s.Mask, evalRes)
 			}
 			return px.Add(heat, mask, evalRes, evalRes)
 		})
@@ -271,4 +268,15 @@ func fmtp(v *float64) string {
 		return "  -  "
 	}
 	return fmt.Sprintf("%.3f", *v)
+}
+
+// maskPixels resizes a mask (nearest neighbour) to res×res and returns its pixels
+// row by row, the layout the pixel metrics take.
+func maskPixels(m *image.Gray, res int) []uint8 {
+	mk := datasets.ResizeMaskNearest(m, res, res)
+	out := make([]uint8, res*res)
+	for y := 0; y < res; y++ {
+		copy(out[y*res:(y+1)*res], mk.Pix[y*mk.Stride:y*mk.Stride+res])
+	}
+	return out
 }
