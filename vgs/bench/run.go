@@ -43,6 +43,9 @@ type Options struct {
 	SaveTo   string    // when set, the trained sampler is saved there
 	NoMALA   bool      // skip the MCMC baselines
 	Progress bool      // draw a progress bar / periodic lines on Log
+	// KeepSamples keeps the evaluated samples in Result.Samples (for plots; see
+	// reports.WriteSamplerReport). Off by default: they can be tens of MB.
+	KeepSamples bool
 }
 
 // Point is one logged training iteration.
@@ -82,6 +85,22 @@ type Result struct {
 	Quick            bool               `json:"quick"`
 	History          []Point            `json:"history"`
 	Config           Config             `json:"config"`
+	// Samples holds, with Options.KeepSamples, the samples the metrics were
+	// computed on, row-major with the target's dimension per row: "vgs",
+	// "reference" (the exact samples, or the particle test set), and the
+	// baselines by name ("mala", "mala_walltime"). Not part of the JSON.
+	Samples map[string][]float32 `json:"-"`
+}
+
+// keep stores x under name in res.Samples when opt asks for samples.
+func (res *Result) keep(opt Options, name string, x []float32) {
+	if !opt.KeepSamples {
+		return
+	}
+	if res.Samples == nil {
+		res.Samples = map[string][]float32{}
+	}
+	res.Samples[name] = x
 }
 
 // counted wraps an energy and counts the rows it evaluates.
@@ -189,6 +208,8 @@ func Run(cfg Config, opt Options) (*Result, error) {
 	logf(opt.Log, "trained in %.1fs, sampled %d in %.2fs", res.TrainSeconds, nEval, res.SampleSeconds)
 
 	ref := target.Exact(nEval, rng)
+	res.keep(opt, "vgs", gen)
+	res.keep(opt, "reference", ref)
 	res.Metrics = Evaluate(target, gen, ref)
 	logf(opt.Log, "vgs: %s", fmtMetrics(res.Metrics))
 	res.Floor = Evaluate(target, target.Exact(nEval, rng), ref)
@@ -214,6 +235,7 @@ func Run(cfg Config, opt Options) (*Result, error) {
 		}
 		res.Baselines = append(res.Baselines, Baseline{Sampler: "mala", Steps: res.Steps, StepSize: step, AcceptRate: acc,
 			Seconds: time.Since(tm).Seconds(), Metrics: Evaluate(target, x, ref)})
+		res.keep(opt, "mala", x)
 		logf(opt.Log, "mala (%d steps of %.3g, acceptance %.2f): %s", res.Steps, step, acc, fmtMetrics(res.Baselines[0].Metrics))
 		wall := time.Duration((res.TrainSeconds + res.SampleSeconds) * float64(time.Second))
 		logf(opt.Log, "mala_walltime: running for %s", wall.Round(time.Second))
@@ -225,6 +247,7 @@ func Run(cfg Config, opt Options) (*Result, error) {
 		}
 		res.Baselines = append(res.Baselines, Baseline{Sampler: "mala_walltime", Steps: steps, StepSize: step, AcceptRate: acc,
 			Seconds: time.Since(tm).Seconds(), Metrics: Evaluate(target, x, ref)})
+		res.keep(opt, "mala_walltime", x)
 	}
 	return res, nil
 }
