@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"gonum.org/v1/plot/vg"
 )
@@ -42,7 +43,7 @@ func (c DetectorConfig) withDefaults() DetectorConfig {
 		c.ThumbSide = 200
 	}
 	if c.JPEGQuality <= 0 {
-		c.JPEGQuality = 90
+		c.JPEGQuality = 85
 	}
 	if c.CurvePoints <= 0 {
 		c.CurvePoints = 1000
@@ -97,6 +98,56 @@ type DetectorReport struct {
 	dir  string
 	cfg  DetectorConfig
 	cats []*catReport
+	// JPEG encoding and writing run on one background goroutine, overlapping
+	// the caller's scoring; Write waits for them.
+	jobs chan writeJob
+	done chan struct{}
+	mu   sync.Mutex
+	err  error
+}
+
+type writeJob struct {
+	path string
+	img  *image.NRGBA
+}
+
+// write queues img to be encoded and written to path.
+func (r *DetectorReport) write(path string, img *image.NRGBA) error {
+	if r.jobs == nil {
+		r.jobs, r.done = make(chan writeJob, 8), make(chan struct{})
+		go func() {
+			defer close(r.done)
+			for j := range r.jobs {
+				if err := WriteImage(j.path, j.img, r.cfg.JPEGQuality); err != nil {
+					r.mu.Lock()
+					if r.err == nil {
+						r.err = err
+					}
+					r.mu.Unlock()
+				}
+			}
+		}()
+	}
+	r.mu.Lock()
+	err := r.err
+	r.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	r.jobs <- writeJob{path, img}
+	return nil
+}
+
+// flush waits for the queued images and returns the first error writing them.
+func (r *DetectorReport) flush() error {
+	if r.jobs != nil {
+		close(r.jobs)
+		<-r.done
+		r.jobs = nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
 }
 
 type catReport struct {
@@ -150,9 +201,10 @@ func slug(s string) string {
 }
 
 // AddImage draws the overlay of one test image (image | image with the map,
-// outlines and caption) and its thumbnail, writes both, and records the score.
-// m is the image's anomaly map at any resolution (see Map); mask is its ground
-// truth or nil.
+// outlines and caption) and its thumbnail, queues both to be written, and records
+// the score. m is the image's anomaly map at any resolution (see Map); mask is its
+// ground truth or nil. img, m and mask are not used after AddImage returns. An
+// error writing an earlier image is returned here or by Write.
 func (r *DetectorReport) AddImage(t TestImage, img *image.NRGBA, m Map, mask *image.Gray) error {
 	c := r.category(t.Category)
 	if len(c.images) == 0 {
@@ -175,7 +227,7 @@ func (r *DetectorReport) AddImage(t TestImage, img *image.NRGBA, m Map, mask *im
 	if err != nil {
 		return fmt.Errorf("reports: %s: %w", t.Path, err)
 	}
-	if err := WriteImage(filepath.Join(r.dir, e.Full), full, r.cfg.JPEGQuality); err != nil {
+	if err := r.write(filepath.Join(r.dir, e.Full), full); err != nil {
 		return err
 	}
 	ts := r.cfg.Style
@@ -185,7 +237,7 @@ func (r *DetectorReport) AddImage(t TestImage, img *image.NRGBA, m Map, mask *im
 		return fmt.Errorf("reports: %s: %w", t.Path, err)
 	}
 	e.ThumbW, e.ThumbH = thumb.Rect.Dx(), thumb.Rect.Dy()
-	if err := WriteImage(filepath.Join(r.dir, e.Thumb), thumb, r.cfg.JPEGQuality); err != nil {
+	if err := r.write(filepath.Join(r.dir, e.Thumb), thumb); err != nil {
 		return err
 	}
 	c.images = append(c.images, e)
@@ -245,8 +297,12 @@ func FormatCount(n int) string {
 	return fmt.Sprint(n)
 }
 
-// Write writes each category's plots and index.html, and returns the page's path.
+// Write waits for the queued images, writes each category's plots and
+// index.html, and returns the page's path. Call it once, after the last AddImage.
 func (r *DetectorReport) Write(s Summary) (string, error) {
+	if err := r.flush(); err != nil {
+		return "", err
+	}
 	page := detectorPage{Title: r.cfg.Title, Summary: s, Gradient: r.cfg.Style.Colormap.CSSGradient(16),
 		Truth: cssColor(r.cfg.Style.Truth), Pred: cssColor(r.cfg.Style.Pred)}
 	for _, c := range r.cats {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/draw"
 	"image/jpeg"
 	"image/png"
 	"math"
@@ -257,9 +256,11 @@ func Compose(o Overlay, st OverlayStyle) (*image.NRGBA, error) {
 	}
 	H := h + padding + lineH*(len(lines)+1) + padding
 	dst := image.NewNRGBA(image.Rect(0, 0, W, H))
-	draw.Draw(dst, dst.Rect, image.NewUniform(color.White), image.Point{}, draw.Src)
-	draw.Draw(dst, image.Rect(0, 0, w, h), left, left.Rect.Min, draw.Src)
-	draw.Draw(dst, image.Rect(w+padding, 0, W, h), panel, image.Point{}, draw.Src)
+	for i := range dst.Pix {
+		dst.Pix[i] = 255
+	}
+	blit(dst, 0, 0, left)
+	blit(dst, w+padding, 0, panel)
 	y := h + padding
 	for _, l := range lines {
 		drawText(dst, padding, y, l, color.Black)
@@ -288,6 +289,15 @@ func Compose(o Overlay, st OverlayStyle) (*image.NRGBA, error) {
 		drawText(dst, x, y, "prediction", color.Black)
 	}
 	return dst, nil
+}
+
+// blit copies src into dst with src's top-left corner at (x, y), row by row.
+func blit(dst *image.NRGBA, x, y int, src *image.NRGBA) {
+	b := src.Rect
+	for r := 0; r < b.Dy(); r++ {
+		so := src.PixOffset(b.Min.X, b.Min.Y+r)
+		copy(dst.Pix[dst.PixOffset(x, y+r):], src.Pix[so:so+4*b.Dx()])
+	}
 }
 
 func legendLine(dst *image.NRGBA, x, y int, c color.NRGBA, dash int) int {
@@ -336,6 +346,22 @@ func wrap(s string, n int) []string {
 	return out
 }
 
+// opaqueRGBA returns an opaque *image.NRGBA as the *image.RGBA with the same
+// bytes (identical when every alpha is 255), which image/jpeg encodes several
+// times faster; any other image is returned as it is.
+func opaqueRGBA(img image.Image) image.Image {
+	n, ok := img.(*image.NRGBA)
+	if !ok {
+		return img
+	}
+	for i := 3; i < len(n.Pix); i += 4 {
+		if n.Pix[i] != 255 {
+			return img
+		}
+	}
+	return &image.RGBA{Pix: n.Pix, Stride: n.Stride, Rect: n.Rect}
+}
+
 // WriteImage encodes img by the extension of path (.png, or .jpg/.jpeg at the
 // given JPEG quality) and writes it atomically.
 func WriteImage(path string, img image.Image, jpegQuality int) error {
@@ -345,7 +371,7 @@ func WriteImage(path string, img image.Image, jpegQuality int) error {
 	case ".png":
 		err = png.Encode(&buf, img)
 	case ".jpg", ".jpeg":
-		err = jpeg.Encode(&buf, img, &jpeg.Options{Quality: jpegQuality})
+		err = jpeg.Encode(&buf, opaqueRGBA(img), &jpeg.Options{Quality: jpegQuality})
 	default:
 		return fmt.Errorf("reports: %s: want a .png, .jpg or .jpeg file name", path)
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/advgs/advgs/vgs/bench"
@@ -493,6 +494,36 @@ func particleHists(path string, r *bench.Result, pt bench.ParticleTarget, dist b
 	return savePNG(p, 6*vg.Inch, 4*vg.Inch, path)
 }
 
+// tidyTicks are gonum's default tick positions with labels of enough significant
+// digits to tell neighbouring ticks apart (the default can print 1.05 as "1.1").
+type tidyTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (tidyTicks) Ticks(lo, hi float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(lo, hi)
+	for prec := 2; prec <= 8; prec++ {
+		seen := map[string]bool{}
+		ok := true
+		for _, t := range ts {
+			if t.Label != "" {
+				l := strconv.FormatFloat(t.Value, 'g', prec, 64)
+				ok = ok && !seen[l]
+				seen[l] = true
+			}
+		}
+		if ok {
+			for i := range ts {
+				if ts[i].Label != "" {
+					ts[i].Label = strconv.FormatFloat(ts[i].Value, 'g', prec, 64)
+				}
+			}
+			break
+		}
+	}
+	return ts
+}
+
+// baselineMetrics lists the metrics of each baseline.
 func baselineMetrics(r *bench.Result) []map[string]float64 {
 	var out []map[string]float64
 	for _, b := range r.Baselines {
@@ -547,6 +578,7 @@ func trainingCurves(path string, r *bench.Result) error {
 			xy = append(xy, plotter.XY{X: float64(h.Iter), Y: v})
 		}
 		p := plot.New()
+		p.Y.Tick.Marker = tidyTicks{}
 		p.Title.Text = "VGS " + s.title
 		p.X.Label.Text = "iteration"
 		p.Add(plotter.NewGrid())
