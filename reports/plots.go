@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"strconv"
 
 	"github.com/advgs/advgs/internal/atomicfile"
 	"gonum.org/v1/plot"
@@ -244,8 +245,38 @@ func scoreHistogram(title string, normal, defective []float64, threshold float64
 	}
 	p.Legend.Top = true
 	p.Legend.XOffs = -vg.Millimeter * 2
+	p.X.Tick.Marker, p.Y.Tick.Marker = tidyTicks{}, tidyTicks{}
 	p.Y.Min, p.Y.Max = 0, math.Max(1, top)*1.45 // headroom for the legend
 	pad := 0.03 * (edges[n] - edges[0])
 	p.X.Min, p.X.Max = edges[0]-pad, edges[n]+pad
 	return p
+}
+
+// tidyTicks are gonum's default tick positions with labels of enough significant
+// digits to tell neighbouring ticks apart (the default can print 1.05 as "1.1").
+type tidyTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (tidyTicks) Ticks(lo, hi float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(lo, hi)
+	for prec := 2; prec <= 8; prec++ {
+		seen := map[string]bool{}
+		ok := true
+		for _, t := range ts {
+			if t.Label != "" {
+				l := strconv.FormatFloat(t.Value, 'g', prec, 64)
+				ok = ok && !seen[l]
+				seen[l] = true
+			}
+		}
+		if ok {
+			for i := range ts {
+				if ts[i].Label != "" {
+					ts[i].Label = strconv.FormatFloat(ts[i].Value, 'g', prec, 64)
+				}
+			}
+			break
+		}
+	}
+	return ts
 }

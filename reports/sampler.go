@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/advgs/advgs/vgs/bench"
@@ -377,6 +376,7 @@ func scatterPanels(path string, r *bench.Result, tg bench.Target, maxPts int) er
 			s.GlyphStyle = draw.GlyphStyle{Color: withAlpha(samplerColor(key), 150), Radius: vg.Points(1), Shape: draw.CircleGlyph{}}
 			p.Add(s)
 		}
+		p.X.Tick.Marker, p.Y.Tick.Marker = tidyTicks{}, tidyTicks{}
 		p.Title.Text = labels[k]
 		if outside > 0 {
 			p.Title.Text += fmt.Sprintf(" (%.1f%% outside)", 100*float64(outside)/float64(max(1, n)))
@@ -420,6 +420,7 @@ func marginals(path string, r *bench.Result, D int) error {
 			}
 		}
 		p.Title.Text = fmt.Sprintf("x%d", j+1)
+		p.X.Tick.Marker, p.Y.Tick.Marker = tidyTicks{}, tidyTicks{}
 		p.X.Min, p.X.Max = lo, hi
 		grid[j/cols] = append(grid[j/cols], p)
 	}
@@ -489,38 +490,10 @@ func particleHists(path string, r *bench.Result, pt bench.ParticleTarget, dist b
 	p.Y.Min, p.Y.Max = 0, top*1.35 // room for the legend
 	p.Title.Text = fmt.Sprintf("%s: %s", r.Target, what)
 	p.X.Label.Text, p.Y.Label.Text = what, "density"
+	p.X.Tick.Marker, p.Y.Tick.Marker = tidyTicks{}, tidyTicks{}
 	p.X.Min, p.X.Max = lo, hi
 	p.Legend.Top = true
 	return savePNG(p, 6*vg.Inch, 4*vg.Inch, path)
-}
-
-// tidyTicks are gonum's default tick positions with labels of enough significant
-// digits to tell neighbouring ticks apart (the default can print 1.05 as "1.1").
-type tidyTicks struct{}
-
-// Ticks implements plot.Ticker.
-func (tidyTicks) Ticks(lo, hi float64) []plot.Tick {
-	ts := plot.DefaultTicks{}.Ticks(lo, hi)
-	for prec := 2; prec <= 8; prec++ {
-		seen := map[string]bool{}
-		ok := true
-		for _, t := range ts {
-			if t.Label != "" {
-				l := strconv.FormatFloat(t.Value, 'g', prec, 64)
-				ok = ok && !seen[l]
-				seen[l] = true
-			}
-		}
-		if ok {
-			for i := range ts {
-				if ts[i].Label != "" {
-					ts[i].Label = strconv.FormatFloat(ts[i].Value, 'g', prec, 64)
-				}
-			}
-			break
-		}
-	}
-	return ts
 }
 
 // baselineMetrics lists the metrics of each baseline.
@@ -578,7 +551,7 @@ func trainingCurves(path string, r *bench.Result) error {
 			xy = append(xy, plotter.XY{X: float64(h.Iter), Y: v})
 		}
 		p := plot.New()
-		p.Y.Tick.Marker = tidyTicks{}
+		p.X.Tick.Marker, p.Y.Tick.Marker = tidyTicks{}, tidyTicks{}
 		p.Title.Text = "VGS " + s.title
 		p.X.Label.Text = "iteration"
 		p.Add(plotter.NewGrid())
@@ -610,6 +583,7 @@ func trainingCurves(path string, r *bench.Result) error {
 	}
 	metric := "tvd_e"
 	p := plot.New()
+	p.X.Tick.Marker, p.Y.Tick.Marker = tidyTicks{}, tidyTicks{}
 	p.X.Label.Text = "iteration"
 	p.Add(plotter.NewGrid())
 	if len(val) > 0 {
