@@ -110,7 +110,9 @@ func runScore(ctx context.Context, m *ebm.Model, items []datasets.Item, weights,
 		}
 		l := scoreLine{Path: s.Path, Score: m.Normalize(raw), Raw: raw, Anomalous: m.Anomalous(raw), Threshold: m.Meta.Threshold}
 		if heatDir != "" {
-			name := fmt.Sprintf("%04d_%s.png", s.Index, strings.TrimSuffix(filepath.Base(s.Path), filepath.Ext(s.Path)))
+			// NNNN_<folder>_<name>.png: the folder tells test/crack/000.png from test/good/000.png.
+			name := fmt.Sprintf("%04d_%s_%s.png", s.Index, filepath.Base(filepath.Dir(s.Path)),
+				strings.TrimSuffix(filepath.Base(s.Path), filepath.Ext(s.Path)))
 			l.Heatmap = filepath.Join(heatDir, name)
 			verdict := "normal"
 			if l.Anomalous {
