@@ -1,11 +1,9 @@
-// Package reports computes the anomaly-detection metrics of advgs eval (image
-// AUROC, pixel AUROC, AUPRO, F1-max) and makes the reports built on them.
-//
-// Conventions: a higher score means more anomalous; label true means anomalous.
-// Ties count half (AUROC is the Mann–Whitney statistic
+// Metrics. Conventions: a higher score means more anomalous; label true means
+// anomalous. Ties count half (AUROC is the Mann–Whitney statistic
 // P(s⁺ > s⁻) + ½·P(s⁺ = s⁻), the trapezoid area under the ROC curve, as
 // scikit-learn's roc_auc_score). Pixel metrics pool every pixel of every test image
 // of a category (VGS.md E.6; normal images contribute all-zero masks).
+
 package reports
 
 import (

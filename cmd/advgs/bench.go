@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/advgs/advgs/internal/atomicfile"
+	"github.com/advgs/advgs/reports"
 	"github.com/advgs/advgs/vgs/bench"
 	"github.com/urfave/cli/v2"
 )
@@ -25,6 +26,7 @@ func benchCommand() *cli.Command {
 			&cli.StringFlag{Name: "json", Usage: "write the result as JSON to `FILE`"},
 			&cli.StringFlag{Name: "save", Usage: "save the trained sampler (safetensors) to `FILE`"},
 			&cli.BoolFlag{Name: "no-mala", Usage: "skip the MALA baselines"},
+			&cli.StringFlag{Name: "report", Usage: "write an HTML report (metric table, sample plots, training curves) into `DIR`"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
@@ -46,7 +48,8 @@ func benchCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
-				opt := bench.Options{Name: name, Quick: c.Bool("quick"), Log: os.Stderr, Progress: true, SaveTo: c.String("save"), NoMALA: c.Bool("no-mala")}
+				opt := bench.Options{Name: name, Quick: c.Bool("quick"), Log: os.Stderr, Progress: true, SaveTo: c.String("save"),
+					NoMALA: c.Bool("no-mala"), KeepSamples: c.String("report") != ""}
 				if c.IsSet("seed") {
 					s := c.Uint64("seed")
 					opt.Seed = &s
@@ -70,6 +73,13 @@ func benchCommand() *cli.Command {
 				if err := atomicfile.WriteBytes(p, append(b, '\n')); err != nil {
 					return err
 				}
+			}
+			if dir := c.String("report"); dir != "" {
+				page, err := reports.WriteSamplerReport(dir, results, reports.SamplerConfig{})
+				if err != nil {
+					return fmt.Errorf("--report: %w", err)
+				}
+				fmt.Printf("report: %s\n", page)
 			}
 			return nil
 		},

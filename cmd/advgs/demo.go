@@ -16,9 +16,9 @@ import (
 func demoCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "demo",
-		Usage: "offline end to end on synthetic data in a temporary folder: fit, eval, a few heat maps",
+		Usage: "offline end to end on synthetic data in a temporary folder: fit, eval with an HTML report, a few heat maps",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "dir", Usage: "work in `DIR` and keep it (default: a temporary folder, removed)"},
+			&cli.StringFlag{Name: "dir", Usage: "work in `DIR` and keep it (default: a temporary folder, removed except for the report)"},
 			&cli.Uint64Flag{Name: "seed", Usage: "random seed"},
 		},
 		Action: func(c *cli.Context) error {
@@ -75,8 +75,16 @@ func runDemo(c *cli.Context, dir string, seed uint64) error {
 		Sampler: ebm.SamplerVGS, Offline: true, Log: os.Stderr}); err != nil {
 		return err
 	}
+	// The report outlives a temporary work folder: it is what the demo leaves to look at.
+	report := filepath.Join(dir, "report")
+	if !keep {
+		if report, err = os.MkdirTemp("", "advgs-demo-report-"); err != nil {
+			return err
+		}
+	}
 	fmt.Println("demo: evaluating on the synthetic test set")
-	if _, err := runEval(c.Context, model, data, "", true, os.Stdout); err != nil {
+	res, err := runEvalWith(c.Context, evalOptions{Model: model, Data: data, Offline: true, Out: os.Stdout, Report: report})
+	if err != nil {
 		return err
 	}
 	m, err := ebm.Load(model)
@@ -105,5 +113,6 @@ func runDemo(c *cli.Context, dir string, seed uint64) error {
 		fmt.Println("demo: (temporary folder removed; pass --dir DIR to keep the data, model and heat maps)")
 	}
 	fmt.Printf("demo: done in %.0f s\n", time.Since(start).Seconds())
+	fmt.Printf("demo: report: %s\n", res.Report)
 	return nil
 }

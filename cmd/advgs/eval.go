@@ -29,11 +29,16 @@ func evalCommand() *cli.Command {
 			&cli.StringFlag{Name: "data", Usage: "dataset `DIR` (MVTec layout)", Required: true},
 			&cli.StringFlag{Name: "json", Usage: "write the results as JSON to `FILE`"},
 			&cli.StringFlag{Name: "weights", Usage: "backbone weights `FILE` (default: looked up)"},
+			&cli.StringFlag{Name: "report", Usage: "write an HTML report (index.html, plots, overlays) into `DIR`"},
 		},
 		Action: func(c *cli.Context) error {
-			res, err := runEval(c.Context, c.String("model"), c.String("data"), c.String("weights"), false, os.Stdout)
+			res, err := runEvalWith(c.Context, evalOptions{Model: c.String("model"), Data: c.String("data"),
+				Weights: c.String("weights"), Out: os.Stdout, Report: c.String("report")})
 			if err != nil {
 				return err
+			}
+			if res.Report != "" {
+				fmt.Printf("report: %s\n", res.Report)
 			}
 			if p := c.String("json"); p != "" {
 				b, _ := json.MarshalIndent(res, "", "  ")
@@ -53,6 +58,8 @@ type evalResult struct {
 	Categories   []categoryRes `json:"categories"`
 	Mean         metricSet     `json:"mean"`
 	ScoreMsImage float64       `json:"score_ms_per_image"`
+	// Report is the index.html written with --report.
+	Report string `json:"report,omitempty"`
 }
 
 type metricSet struct {
@@ -63,19 +70,28 @@ type metricSet struct {
 }
 
 type categoryRes struct {
-	Name  string `json:"name"`
-	NTest int    `json:"n_test"`
+	Name       string `json:"name"`
+	NTest      int    `json:"n_test"`
+	NGood      int    `json:"n_good"`
+	NDefective int    `json:"n_defective"`
 	metricSet
+	// Missed counts defective images at or below the stored threshold,
+	// FalseAlarms good images above it.
+	Missed      int `json:"missed"`
+	FalseAlarms int `json:"false_alarms"`
 	// Defects: image AUROC of each defect type against the good test images.
 	Defects []defectRes `json:"defects,omitempty"`
 	// Accuracy of the model's stored threshold on this category's test images.
 	ThresholdAccuracy float64 `json:"threshold_accuracy"`
 }
 
+// defectRes holds the metrics of one defect type against the good test images
+// of its category (pixel metrics: that defect's maps pooled with the good ones).
 type defectRes struct {
-	Defect     string   `json:"defect"`
-	N          int      `json:"n"`
-	ImageAUROC *float64 `json:"image_auroc"`
+	Defect string `json:"defect"`
+	N      int    `json:"n"`
+	metricSet
+	Missed int `json:"missed"`
 }
 
 func ptr(v float64, err error) *float64 {
@@ -126,14 +142,44 @@ func backboneFor(m *ebm.Model, weights string, offline bool) (features.Backbone,
 	return bb, nil
 }
 
+// evalOptions are the inputs of an evaluation.
+type evalOptions struct {
+	Model, Data, Weights string
+	// Offline forbids downloading backbone weights.
+	Offline bool
+	// Out receives the per-category lines; nil for none.
+	Out io.Writer
+	// Report, when set, is the folder of the HTML report (reports.DetectorReport).
+	Report string
+}
+
 func runEval(ctx context.Context, modelPath, data, weights string, offline bool, out io.Writer) (*evalResult, error) {
-	ds, err := datasets.Open(data)
+	return runEvalWith(ctx, evalOptions{Model: modelPath, Data: data, Weights: weights, Offline: offline, Out: out})
+}
+
+// mapScale is a model's fixed heat-map colour scale (median training patch
+// energy to the raw-score threshold) and the patch energy above which a pixel is
+// outlined as predicted defect: the raw-score threshold, so an image is anomalous
+// exactly when its map has a patch above it.
+func mapScale(m *ebm.Model) (reports.ColorScale, float64) {
+	return reports.ColorScale{Low: m.Meta.MapLow, High: m.Meta.MapHigh}, m.Meta.ScoreMean + m.Meta.Threshold*m.Meta.ScoreStd
+}
+
+func runEvalWith(ctx context.Context, o evalOptions) (*evalResult, error) {
+	ds, err := datasets.Open(o.Data)
 	if err != nil {
 		return nil, fmt.Errorf("--data: %w", err)
 	}
-	res := &evalResult{Dataset: data, Model: modelPath}
+	var rep *reports.DetectorReport
+	if o.Report != "" {
+		if rep, err = reports.NewDetectorReport(o.Report, reports.DetectorConfig{}); err != nil {
+			return nil, fmt.Errorf("--report: %w", err)
+		}
+	}
+	res := &evalResult{Dataset: o.Data, Model: o.Model}
 	cache := map[string]*ebm.Model{}
 	bbs := map[string]features.Backbone{}
+	var notes []string
 	var totalImgs int
 	var totalTime time.Duration
 	sums := map[string][]float64{}
@@ -141,22 +187,27 @@ func runEval(ctx context.Context, modelPath, data, weights string, offline bool,
 		if len(cat.Test) == 0 {
 			continue
 		}
-		m, mp, err := modelFor(modelPath, cat.Name, cache)
+		m, mp, err := modelFor(o.Model, cat.Name, cache)
 		if err != nil {
 			return nil, fmt.Errorf("--model: %w", err)
 		}
 		bb := bbs[mp]
 		if bb == nil {
-			if bb, err = backboneFor(m, weights, offline); err != nil {
+			if bb, err = backboneFor(m, o.Weights, o.Offline); err != nil {
 				return nil, fmt.Errorf("%s: %w", mp, err)
 			}
 			bbs[mp] = bb
+			notes = append(notes, fmt.Sprintf("%s: backbone %s, %s sampler, %d CD steps; threshold %.3f = %s",
+				mp, m.Meta.Backbone.Name, m.Meta.Sampler, m.Meta.Steps, m.Meta.Threshold, m.Meta.ThresholdFrom))
 		}
+		scale, mapThr := mapScale(m)
 		var scores []float64
 		var labels []bool
 		var defects []string
-		var px reports.PixelSet
-		haveMasks := true
+		// Pixels per defect type ("good" included), pooled afterwards for the
+		// category and for each defect type with the good images.
+		pxBy := map[string]*reports.PixelSet{}
+		var pxOrder []string
 		var patch, heat []float32
 		t0 := time.Now()
 		err = extract(ctx, bb, cat.Test, func(s datasets.Sample, g *features.Grid) error {
@@ -168,6 +219,14 @@ func runEval(ctx context.Context, modelPath, data, weights string, offline bool,
 			scores = append(scores, raw)
 			labels = append(labels, s.Anomalous())
 			defects = append(defects, s.Defect)
+			if rep != nil {
+				t := reports.TestImage{Category: cat.Name, Defect: s.Defect, Path: s.Path, Defective: s.Anomalous(),
+					Score: m.Normalize(raw), Threshold: m.Meta.Threshold, Scale: scale, MapThreshold: mapThr}
+				mp := reports.Map{W: g.Geom.GridW, H: g.Geom.GridH, V: patch}
+				if err := rep.AddImage(t, s.Image, mp, s.Mask); err != nil {
+					return err
+				}
+			}
 			geo := g.Geom
 			geo.ImageW, geo.ImageH = evalRes, evalRes
 			heat, err = geo.Upsample(patch, heat)
@@ -177,10 +236,15 @@ func runEval(ctx context.Context, modelPath, data, weights string, offline bool,
 			var mask []uint8
 			if s.Anomalous() {
 				if s.Mask == nil {
-					haveMasks = false
 					return nil
 				}
 				mask = maskPixels(s.Mask, evalRes)
+			}
+			px := pxBy[s.Defect]
+			if px == nil {
+				px = &reports.PixelSet{}
+				pxBy[s.Defect] = px
+				pxOrder = append(pxOrder, s.Defect)
 			}
 			return px.Add(heat, mask, evalRes, evalRes)
 		})
@@ -194,14 +258,41 @@ func runEval(ctx context.Context, modelPath, data, weights string, offline bool,
 		cr.ImageAUROC = ptr(reports.AUROC(scores, labels))
 		f1, _, ferr := reports.F1Max(scores, labels)
 		cr.F1Max = ptr(f1, ferr)
-		if haveMasks || px.Len() > 0 {
-			cr.PixelAUROC = ptr(px.AUROC())
-			cr.AUPRO = ptr(px.AUPRO(0.3))
+		good := pxBy[datasets.Good]
+		if good == nil {
+			good = &reports.PixelSet{}
+		}
+		sets := []*reports.PixelSet{good}
+		for _, d := range pxOrder {
+			if d != datasets.Good {
+				sets = append(sets, pxBy[d])
+			}
+		}
+		if all := reports.MergePixels(sets...); all.Len() > 0 {
+			cr.PixelAUROC = ptr(all.AUROC())
+			cr.AUPRO = ptr(all.AUPRO(0.3))
+			if rep != nil && cr.PixelAUROC != nil {
+				if err := rep.AddPixels(cat.Name, all); err != nil {
+					return nil, err
+				}
+			}
 		}
 		correct := 0
 		for i, s := range scores {
-			if m.Anomalous(s) == labels[i] {
+			pred := m.Anomalous(s)
+			if pred == labels[i] {
 				correct++
+			}
+			switch {
+			case labels[i] && !pred:
+				cr.Missed++
+			case !labels[i] && pred:
+				cr.FalseAlarms++
+			}
+			if labels[i] {
+				cr.NDefective++
+			} else {
+				cr.NGood++
 			}
 		}
 		cr.ThresholdAccuracy = float64(correct) / float64(len(scores))
@@ -213,17 +304,28 @@ func runEval(ctx context.Context, modelPath, data, weights string, offline bool,
 			seen[d] = true
 			var s []float64
 			var l []bool
-			n := 0
+			dr := defectRes{Defect: d}
 			for i := range scores {
 				if defects[i] == d || defects[i] == datasets.Good {
 					s = append(s, scores[i])
 					l = append(l, labels[i])
 					if defects[i] == d {
-						n++
+						dr.N++
+						if !m.Anomalous(scores[i]) {
+							dr.Missed++
+						}
 					}
 				}
 			}
-			cr.Defects = append(cr.Defects, defectRes{Defect: d, N: n, ImageAUROC: ptr(reports.AUROC(s, l))})
+			dr.ImageAUROC = ptr(reports.AUROC(s, l))
+			f1, _, ferr := reports.F1Max(s, l)
+			dr.F1Max = ptr(f1, ferr)
+			if px := pxBy[d]; px != nil {
+				both := reports.MergePixels(good, px)
+				dr.PixelAUROC = ptr(both.AUROC())
+				dr.AUPRO = ptr(both.AUPRO(0.3))
+			}
+			cr.Defects = append(cr.Defects, dr)
 		}
 		for k, v := range map[string]*float64{"image": cr.ImageAUROC, "pixel": cr.PixelAUROC, "aupro": cr.AUPRO, "f1": cr.F1Max} {
 			if v != nil {
@@ -231,12 +333,13 @@ func runEval(ctx context.Context, modelPath, data, weights string, offline bool,
 			}
 		}
 		res.Categories = append(res.Categories, cr)
-		if out != nil {
-			fmt.Fprintf(out, "%-14s n=%-4d image AUROC %s  pixel AUROC %s  AUPRO %s  F1-max %s  threshold acc %.3f  (%.1f ms/image)\n",
+		if o.Out != nil {
+			fmt.Fprintf(o.Out, "%-14s n=%-4d image AUROC %s  pixel AUROC %s  AUPRO %s  F1-max %s  threshold acc %.3f  (%.1f ms/image)\n",
 				cat.Name, cr.NTest, fmtp(cr.ImageAUROC), fmtp(cr.PixelAUROC), fmtp(cr.AUPRO), fmtp(cr.F1Max), cr.ThresholdAccuracy,
 				1000*el.Seconds()/float64(max(1, len(scores))))
 			for _, d := range cr.Defects {
-				fmt.Fprintf(out, "  %-12s n=%-4d image AUROC %s\n", d.Defect, d.N, fmtp(d.ImageAUROC))
+				fmt.Fprintf(o.Out, "  %-12s n=%-4d image AUROC %s  pixel AUROC %s  AUPRO %s  F1-max %s\n",
+					d.Defect, d.N, fmtp(d.ImageAUROC), fmtp(d.PixelAUROC), fmtp(d.AUPRO), fmtp(d.F1Max))
 			}
 		}
 	}
@@ -256,11 +359,44 @@ func runEval(ctx context.Context, modelPath, data, weights string, offline bool,
 	if totalImgs > 0 {
 		res.ScoreMsImage = 1000 * totalTime.Seconds() / float64(totalImgs)
 	}
-	if out != nil {
-		fmt.Fprintf(out, "%-14s        image AUROC %s  pixel AUROC %s  AUPRO %s  F1-max %s  (%.1f ms/image incl. decoding, features, metrics)\n",
+	if o.Out != nil {
+		fmt.Fprintf(o.Out, "%-14s        image AUROC %s  pixel AUROC %s  AUPRO %s  F1-max %s  (%.1f ms/image incl. decoding, features, metrics)\n",
 			"mean", fmtp(res.Mean.ImageAUROC), fmtp(res.Mean.PixelAUROC), fmtp(res.Mean.AUPRO), fmtp(res.Mean.F1Max), res.ScoreMsImage)
 	}
+	if rep != nil {
+		s := evalSummary(res)
+		s.Notes = notes
+		p, err := rep.Write(s)
+		if err != nil {
+			return nil, fmt.Errorf("--report: %w", err)
+		}
+		res.Report = p
+	}
 	return res, nil
+}
+
+// evalSummary is the report's table: the numbers of the JSON, row for row.
+func evalSummary(res *evalResult) reports.Summary {
+	s := reports.Summary{Dataset: res.Dataset, Model: res.Model, MsPerImage: res.ScoreMsImage}
+	var mean reports.SummaryRow
+	mean.Category = "mean"
+	for _, c := range res.Categories {
+		s.Rows = append(s.Rows, reports.SummaryRow{Category: c.Name, Good: c.NGood, Defective: c.NDefective,
+			ImageAUROC: c.ImageAUROC, PixelAUROC: c.PixelAUROC, AUPRO: c.AUPRO, F1Max: c.F1Max,
+			Missed: c.Missed, FalseAlarms: c.FalseAlarms})
+		for _, d := range c.Defects {
+			s.Rows = append(s.Rows, reports.SummaryRow{Category: c.Name, Defect: d.Defect, Good: -1, Defective: d.N,
+				ImageAUROC: d.ImageAUROC, PixelAUROC: d.PixelAUROC, AUPRO: d.AUPRO, F1Max: d.F1Max,
+				Missed: d.Missed, FalseAlarms: -1})
+		}
+		mean.Good += c.NGood
+		mean.Defective += c.NDefective
+		mean.Missed += c.Missed
+		mean.FalseAlarms += c.FalseAlarms
+	}
+	mean.ImageAUROC, mean.PixelAUROC, mean.AUPRO, mean.F1Max = res.Mean.ImageAUROC, res.Mean.PixelAUROC, res.Mean.AUPRO, res.Mean.F1Max
+	s.Mean = &mean
+	return s
 }
 
 func fmtp(v *float64) string {

@@ -1,13 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"image"
-	"image/color"
-	"image/png"
 	"io"
 	"io/fs"
 	"os"
@@ -17,7 +13,7 @@ import (
 	"github.com/advgs/advgs/datasets"
 	"github.com/advgs/advgs/ebm"
 	"github.com/advgs/advgs/features"
-	"github.com/advgs/advgs/internal/atomicfile"
+	"github.com/advgs/advgs/reports"
 	"github.com/urfave/cli/v2"
 )
 
@@ -28,7 +24,7 @@ func scoreCommand() *cli.Command {
 		ArgsUsage: "IMAGE|DIR...",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "model", Usage: "model `FILE`", Required: true},
-			&cli.StringFlag{Name: "heatmaps", Usage: "write heat-map PNGs (image blended with the anomaly map) into `DIR`"},
+			&cli.StringFlag{Name: "heatmaps", Usage: "write heat-map PNGs into `DIR` (the image beside it with the anomaly map blended over it, as in eval --report)"},
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON object per image instead of text"},
 			&cli.StringFlag{Name: "weights", Usage: "backbone weights `FILE` (default: looked up)"},
 		},
@@ -102,7 +98,8 @@ func runScore(ctx context.Context, m *ebm.Model, items []datasets.Item, weights,
 		}
 	}
 	var lines []scoreLine
-	var patch, heat []float32
+	var patch []float32
+	scale, mapThr := mapScale(m)
 	enc := json.NewEncoder(out)
 	err = extract(ctx, bb, items, func(s datasets.Sample, g *features.Grid) error {
 		var raw float64
@@ -113,13 +110,22 @@ func runScore(ctx context.Context, m *ebm.Model, items []datasets.Item, weights,
 		}
 		l := scoreLine{Path: s.Path, Score: m.Normalize(raw), Raw: raw, Anomalous: m.Anomalous(raw), Threshold: m.Meta.Threshold}
 		if heatDir != "" {
-			heat, err = g.Geom.Upsample(patch, heat)
+			// NNNN_<folder>_<name>.png: the folder tells test/crack/000.png from test/good/000.png.
+			name := fmt.Sprintf("%04d_%s_%s.png", s.Index, filepath.Base(filepath.Dir(s.Path)),
+				strings.TrimSuffix(filepath.Base(s.Path), filepath.Ext(s.Path)))
+			l.Heatmap = filepath.Join(heatDir, name)
+			verdict := "normal"
+			if l.Anomalous {
+				verdict = "anomalous"
+			}
+			o := reports.Overlay{Image: s.Image, Map: reports.Map{W: g.Geom.GridW, H: g.Geom.GridH, V: patch},
+				Scale: scale, Threshold: mapThr, Caption: []string{s.Path,
+					fmt.Sprintf("score %.3f, threshold %.3f: %s", l.Score, l.Threshold, verdict)}}
+			img, err := reports.Compose(o, heatmapStyle)
 			if err != nil {
 				return err
 			}
-			name := fmt.Sprintf("%04d_%s.png", s.Index, strings.TrimSuffix(filepath.Base(s.Path), filepath.Ext(s.Path)))
-			l.Heatmap = filepath.Join(heatDir, name)
-			if err := writeHeatmap(l.Heatmap, s.Image, heat, m.Meta.MapLow, m.Meta.MapHigh); err != nil {
+			if err := reports.WriteImage(l.Heatmap, img, 0); err != nil {
 				return err
 			}
 		}
@@ -139,39 +145,6 @@ func runScore(ctx context.Context, m *ebm.Model, items []datasets.Item, weights,
 	return lines, err
 }
 
-// writeHeatmap blends the image with a blue→red colour map of heat (patch
-// energies, lo → blue, hi and above → red) and writes a PNG atomically.
-func writeHeatmap(path string, img *image.NRGBA, heat []float32, lo, hi float64) error {
-	b := img.Bounds()
-	w, h := b.Dx(), b.Dy()
-	dst := image.NewNRGBA(image.Rect(0, 0, w, h))
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			v := (float64(heat[y*w+x]) - lo) / (hi - lo)
-			v = min(max(v, 0), 1)
-			cr, cg, cb := jet(v)
-			p := img.NRGBAAt(b.Min.X+x, b.Min.Y+y)
-			dst.SetNRGBA(x, y, color.NRGBA{R: blend(p.R, cr), G: blend(p.G, cg), B: blend(p.B, cb), A: 255})
-		}
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, dst); err != nil {
-		return err
-	}
-	return atomicfile.WriteBytes(path, buf.Bytes())
-}
-
-func blend(a uint8, b float64) uint8 { return uint8(0.5*float64(a) + 0.5*255*b) }
-
-// jet maps v ∈ [0, 1] to a blue–cyan–yellow–red colour.
-func jet(v float64) (r, g, b float64) {
-	c := func(x float64) float64 { return min(max(x, 0), 1) }
-	return c(1.5 - abs(4*v-3)), c(1.5 - abs(4*v-2)), c(1.5 - abs(4*v-1))
-}
-
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
-	}
-	return x
-}
+// heatmapStyle draws the --heatmaps overlays: at the image's size, up to 1024
+// pixels a side, small images scaled up to 256.
+var heatmapStyle = reports.OverlayStyle{MaxSide: 1024, MinSide: 256}

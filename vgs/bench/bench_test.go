@@ -2,6 +2,7 @@ package bench
 
 import (
 	"encoding/json"
+	"math"
 
 	"github.com/advgs/advgs/internal/sharedpath"
 	"github.com/advgs/advgs/vgs/targets"
@@ -151,3 +152,17 @@ func TestRunParticlesSmall(t *testing.T) {
 func dw4() ParticleTarget { return targets.NewDW4() }
 
 func sharedpathRequire(t *testing.T, rel string) { sharedpath.Require(t, rel) }
+
+func TestMarginals(t *testing.T) {
+	m, s := Marginals([]float32{0, 1, 2, 3, 4, 8}, 2)
+	want := []float64{2, 4}
+	wantS := []float64{2, math.Sqrt(13)}
+	for j := range m {
+		if math.Abs(m[j]-want[j]) > 1e-12 || math.Abs(s[j]-wantS[j]) > 1e-12 {
+			t.Errorf("dim %d: mean %v std %v, want %v %v", j, m[j], s[j], want[j], wantS[j])
+		}
+	}
+	if got := FmtMarginals([]float32{0, 1, 2, 3, 4, 8}, 2); got != "mean [2.00 4.00] std [2.00 3.61]" {
+		t.Errorf("FmtMarginals: %q", got)
+	}
+}

@@ -261,6 +261,8 @@ func RunParticles(cfg Config, opt Options) (*Result, error) {
 		return res, err
 	}
 	res.SampleSeconds = time.Since(t1).Seconds()
+	res.keep(opt, "vgs", tr.Final())
+	res.keep(opt, "reference", test)
 	if res.Metrics, err = rounds(t, tr.Final(), test, nRounds, size, rng); err != nil {
 		return res, err
 	}
@@ -322,6 +324,7 @@ func RunParticles(cfg Config, opt Options) (*Result, error) {
 			}
 			res.Baselines = append(res.Baselines, Baseline{Sampler: b.name, Steps: steps, StepSize: step, AcceptRate: acc,
 				Seconds: time.Since(tm).Seconds(), Metrics: m})
+			res.keep(opt, b.name, x)
 			logf(opt.Log, "%s (%d steps of %.3g, acceptance %.2f): %s", b.name, steps, step, acc, fmtMetrics(m))
 		}
 	}

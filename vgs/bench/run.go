@@ -43,6 +43,9 @@ type Options struct {
 	SaveTo   string    // when set, the trained sampler is saved there
 	NoMALA   bool      // skip the MCMC baselines
 	Progress bool      // draw a progress bar / periodic lines on Log
+	// KeepSamples keeps the evaluated samples in Result.Samples (for plots; see
+	// reports.WriteSamplerReport). Off by default: they can be tens of MB.
+	KeepSamples bool
 }
 
 // Point is one logged training iteration.
@@ -82,6 +85,22 @@ type Result struct {
 	Quick            bool               `json:"quick"`
 	History          []Point            `json:"history"`
 	Config           Config             `json:"config"`
+	// Samples holds, with Options.KeepSamples, the samples the metrics were
+	// computed on, row-major with the target's dimension per row: "vgs",
+	// "reference" (the exact samples, or the particle test set), and the
+	// baselines by name ("mala", "mala_walltime"). Not part of the JSON.
+	Samples map[string][]float32 `json:"-"`
+}
+
+// keep stores x under name in res.Samples when opt asks for samples.
+func (res *Result) keep(opt Options, name string, x []float32) {
+	if !opt.KeepSamples {
+		return
+	}
+	if res.Samples == nil {
+		res.Samples = map[string][]float32{}
+	}
+	res.Samples[name] = x
 }
 
 // counted wraps an energy and counts the rows it evaluates.
@@ -189,8 +208,12 @@ func Run(cfg Config, opt Options) (*Result, error) {
 	logf(opt.Log, "trained in %.1fs, sampled %d in %.2fs", res.TrainSeconds, nEval, res.SampleSeconds)
 
 	ref := target.Exact(nEval, rng)
+	res.keep(opt, "vgs", gen)
+	res.keep(opt, "reference", ref)
 	res.Metrics = Evaluate(target, gen, ref)
 	logf(opt.Log, "vgs: %s", fmtMetrics(res.Metrics))
+	logf(opt.Log, "vgs marginals: %s", FmtMarginals(gen, target.Dim()))
+	logf(opt.Log, "exact marginals: %s (reference std %s)", FmtMarginals(ref, target.Dim()), fmtFloats(target.RefStd()))
 	res.Floor = Evaluate(target, target.Exact(nEval, rng), ref)
 	logf(opt.Log, "floor: %s", fmtMetrics(res.Floor))
 
@@ -214,7 +237,9 @@ func Run(cfg Config, opt Options) (*Result, error) {
 		}
 		res.Baselines = append(res.Baselines, Baseline{Sampler: "mala", Steps: res.Steps, StepSize: step, AcceptRate: acc,
 			Seconds: time.Since(tm).Seconds(), Metrics: Evaluate(target, x, ref)})
+		res.keep(opt, "mala", x)
 		logf(opt.Log, "mala (%d steps of %.3g, acceptance %.2f): %s", res.Steps, step, acc, fmtMetrics(res.Baselines[0].Metrics))
+		logf(opt.Log, "mala marginals: %s", FmtMarginals(x, target.Dim()))
 		wall := time.Duration((res.TrainSeconds + res.SampleSeconds) * float64(time.Second))
 		logf(opt.Log, "mala_walltime: running for %s", wall.Round(time.Second))
 		x = init(rng)
@@ -225,8 +250,58 @@ func Run(cfg Config, opt Options) (*Result, error) {
 		}
 		res.Baselines = append(res.Baselines, Baseline{Sampler: "mala_walltime", Steps: steps, StepSize: step, AcceptRate: acc,
 			Seconds: time.Since(tm).Seconds(), Metrics: Evaluate(target, x, ref)})
+		res.keep(opt, "mala_walltime", x)
 	}
 	return res, nil
+}
+
+// Marginals returns the per-dimension mean and unbiased standard deviation of the
+// rows of x (n×D).
+func Marginals(x []float32, D int) (mean, std []float64) {
+	n := len(x) / D
+	mean, std = make([]float64, D), make([]float64, D)
+	if n == 0 {
+		return mean, std
+	}
+	for i := 0; i < n; i++ {
+		for j := 0; j < D; j++ {
+			mean[j] += float64(x[i*D+j])
+		}
+	}
+	for j := range mean {
+		mean[j] /= float64(n)
+	}
+	for i := 0; i < n; i++ {
+		for j := 0; j < D; j++ {
+			d := float64(x[i*D+j]) - mean[j]
+			std[j] += d * d
+		}
+	}
+	for j := range std {
+		std[j] = math.Sqrt(std[j] / float64(max(n-1, 1)))
+	}
+	return mean, std
+}
+
+// FmtMarginals formats the per-dimension means and standard deviations of x (n×D),
+// e.g. "mean [2.26 0.05 …] std [0.77 3.37 …]", to see where samples sit (the
+// funnel's x_1 should have mean 0 and std 3).
+func FmtMarginals(x []float32, D int) string {
+	m, s := Marginals(x, D)
+	return "mean " + fmtFloats(m) + " std " + fmtFloats(s)
+}
+
+func fmtFloats(v []float64) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, a := range v {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%.2f", a)
+	}
+	b.WriteByte(']')
+	return b.String()
 }
 
 // finiteOr returns v, or NaN's JSON-safe stand-in −1 when v is not finite.
