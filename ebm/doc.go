@@ -9,7 +9,8 @@
 //
 // with FCNet encoder and decoder, learnable out_scale s and τ_E = 0.1. AE implements
 // vgs.Energy (batched energies and input gradients), so VGS samples from
-// p(x) ∝ exp(−E(x)) on the sphere.
+// p(x) ∝ exp(−E(x)/τ) on the sphere, τ being sampler.tau (the paper's 1; the
+// default config samples colder, see configs/mvtec.yaml).
 //
 // Training (Trainer, VGS.md E.5). After a short reconstruction pre-training
 // (Pretrain: Adam on mean ‖x − r̂‖², standing in for the paper's unpublished
@@ -23,7 +24,7 @@
 // with D the feature dimension, and then trains the value network by TD on the
 // updated energy (vgs.Sampler.UpdateTD). The alternative negative sampler
 // (SamplerLangevin) runs the same number of Riemannian Langevin steps
-// (SphereLangevin) from the same start points.
+// (SphereLangevin) from the same start points at the same temperature.
 //
 // Scoring (Model). A patch's energy is its anomaly score; an image's score is its
 // largest patch energy, normalised as z = (s − μ)/σ with the mean and std of the

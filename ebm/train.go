@@ -58,9 +58,10 @@ type TrainConfig struct {
 	Seed uint64 `yaml:"seed" json:"seed"`
 }
 
-// LangevinConfig is the MCMC alternative: Riemannian Langevin on the sphere,
+// LangevinConfig is the MCMC alternative: Riemannian Langevin on the sphere at the
+// sampler's temperature τ (sampler.tau), so that both samplers target exp(−E/τ),
 //
-//	x ← Exp_x(P_x(−η·∇E(x) + √(2η)·ε)),
+//	x ← Exp_x(P_x(−(η/τ)·∇E(x) + √(2η)·ε)),
 //
 // run for the same number of steps as VGS (sampler.n_step).
 type LangevinConfig struct {
@@ -314,7 +315,7 @@ func (t *Trainer) Negatives(n int) ([]float32, *vgs.Trajectory, error) {
 		if eta == 0 {
 			eta = t.Cfg.Sampler.S2Start
 		}
-		SphereLangevin(t.AE, init, t.Sampler.T(), eta, t.rng)
+		SphereLangevin(t.AE, init, t.Sampler.T(), eta, t.Cfg.Sampler.Tau, t.rng)
 		if !finite(init) {
 			return nil, nil, fmt.Errorf("%w: NaN or Inf in the Langevin samples", ErrNonFinite)
 		}
@@ -383,13 +384,13 @@ func gradsFinite(g [][]float32) bool {
 	return true
 }
 
-// SphereLangevin runs steps of Riemannian Langevin dynamics at temperature 1 on the
-// unit sphere, in place on the rows of x:
+// SphereLangevin runs steps of Riemannian Langevin dynamics targeting exp(−E/tau)
+// on the unit sphere, in place on the rows of x:
 //
-//	v = P_x(−η·∇E(x) + √(2η)·ε),   x ← Exp_x(v) = cos‖v‖·x + sin‖v‖·v/‖v‖
+//	v = P_x(−(η/τ)·∇E(x) + √(2η)·ε),   x ← Exp_x(v) = cos‖v‖·x + sin‖v‖·v/‖v‖
 //
 // with P_x(v) = v − (v·x)x. Rows are renormalised after each step.
-func SphereLangevin(e *AE, x []float32, steps int, eta float64, rng *rand.Rand) {
+func SphereLangevin(e *AE, x []float32, steps int, eta, tau float64, rng *rand.Rand) {
 	D := e.In
 	n := len(x) / D
 	en := make([]float32, n)
@@ -397,12 +398,13 @@ func SphereLangevin(e *AE, x []float32, steps int, eta float64, rng *rand.Rand) 
 	v := make([]float32, D)
 	out := make([]float32, D)
 	sd := math.Sqrt(2 * eta)
+	h := eta / tau
 	for k := 0; k < steps; k++ {
 		e.EnergyGrad(en, g, x)
 		for r := 0; r < n; r++ {
 			xr, gr := x[r*D:(r+1)*D], g[r*D:(r+1)*D]
 			for j := range v {
-				v[j] = float32(-eta*float64(gr[j]) + sd*rng.NormFloat64())
+				v[j] = float32(-h*float64(gr[j]) + sd*rng.NormFloat64())
 			}
 			vgs.Tangent(v, xr)
 			vgs.ExpMap(out, xr, v)
