@@ -22,18 +22,13 @@ type Config struct {
 	Tau         float64  `yaml:"tau"`          // temperature τ of p ∝ exp(−E/τ)
 	EMA         *float64 `yaml:"ema"`          // target-network EMA decay; nil = hard copy
 	VLR         float64  `yaml:"v_lr"`         // Adam learning rate of the value network
-	// VLRGamma, when set, multiplies the value network's learning rate by this factor
-	// after every UpdateTD call (an exponential decay, PyTorch's ExponentialLR stepped
-	// once per outer iteration): after k iterations the rate is v_lr·γ^k. Not in the
-	// reference code; nil keeps v_lr constant, as the reference does.
-	VLRGamma   *float64 `yaml:"v_lr_gamma"`
-	ILR        *float64 `yaml:"i_lr"`         // Adam learning rate of init_sigma; nil = fixed
-	ClipEnergy *float64 `yaml:"clip_energy"`  // clamp E from above at this value
-	ClipGrad   *float64 `yaml:"clip_grad"`    // clip the value gradients' global L2 norm
-	TDLoss     nn.Loss  `yaml:"TD_loss"`      // l2 (default), l1 or smooth_l1
-	DEffective *int     `yaml:"D_effective"`  // D used in every D-dependent formula
-	ScaleWithD bool     `yaml:"scale_with_D"` // the network outputs V/D
-	Normalize  bool     `yaml:"normalize"`    // sphere-constrained variant
+	ILR         *float64 `yaml:"i_lr"`         // Adam learning rate of init_sigma; nil = fixed
+	ClipEnergy  *float64 `yaml:"clip_energy"`  // clamp E from above at this value
+	ClipGrad    *float64 `yaml:"clip_grad"`    // clip the value gradients' global L2 norm
+	TDLoss      nn.Loss  `yaml:"TD_loss"`      // l2 (default), l1 or smooth_l1
+	DEffective  *int     `yaml:"D_effective"`  // D used in every D-dependent formula
+	ScaleWithD  bool     `yaml:"scale_with_D"` // the network outputs V/D
+	Normalize   bool     `yaml:"normalize"`    // sphere-constrained variant
 	// Invariant, when set, wraps the value network in the E(n)- and permutation-
 	// invariant distance features of particle systems (VGS.md B.5).
 	Invariant *InvariantConfig `yaml:"invariant"`
@@ -117,9 +112,6 @@ func (c Config) Validate() error {
 	}
 	if !(c.VLR > 0) {
 		return fmt.Errorf("sampler.v_lr: must be > 0, got %g", c.VLR)
-	}
-	if c.VLRGamma != nil && !(*c.VLRGamma > 0 && *c.VLRGamma <= 1) {
-		return fmt.Errorf("sampler.v_lr_gamma: must be in (0, 1] when set, got %g", *c.VLRGamma)
 	}
 	if c.ILR != nil && !(*c.ILR > 0) {
 		return fmt.Errorf("sampler.i_lr: must be > 0 when set, got %g", *c.ILR)

@@ -98,10 +98,6 @@ func NewWithNets(cfg Config, online, target ValueNet) (*Sampler, error) {
 	return s, nil
 }
 
-// VLR is the value network's current learning rate: v_lr, times v_lr_gamma for every
-// UpdateTD call so far when that is set.
-func (s *Sampler) VLR() float64 { return s.vopt.LR }
-
 // T is the number of transitions.
 func (s *Sampler) T() int { return s.Config.NStep }
 
@@ -294,9 +290,8 @@ type TDStats struct {
 //	loss   = L(V_online(x, t)/D − target/D)  (values times D under scale_with_D)
 //
 // with L the TD loss, gradients clipped to clip_grad and an Adam step per minibatch.
-// Then θ_target ← ema·θ_target + (1−ema)·θ_online, the value learning rate is
-// multiplied by v_lr_gamma if that is set, and, if i_lr is set, one Adam step on σ0
-// (see updateInitSigma). e is the energy being sampled.
+// Then θ_target ← ema·θ_target + (1−ema)·θ_online, and, if i_lr is set, one Adam step
+// on σ0 (see updateInitSigma). e is the energy being sampled.
 func (s *Sampler) UpdateTD(tr *Trajectory, e Energy, nUpdate int, rng *rand.Rand) (TDStats, error) {
 	T, D, B := s.T(), tr.Dim, tr.B
 	if len(tr.States) != T+1 || D != s.Dim() {
@@ -409,9 +404,6 @@ func (s *Sampler) UpdateTD(tr *Trajectory, e Energy, nUpdate int, rng *rand.Rand
 		ema = *cfg.EMA
 	}
 	nn.EMA(s.Target.Params(), s.Online.Params(), ema)
-	if cfg.VLRGamma != nil {
-		s.vopt.LR *= *cfg.VLRGamma
-	}
 	if cfg.ILR != nil {
 		if err := s.updateInitSigma(B, rng); err != nil {
 			return st, err

@@ -279,7 +279,6 @@ func TestConfigRejected(t *testing.T) {
 		"ema":          func(c *Config) { c.EMA = ptr(1.5) },
 		"D_effective":  func(c *Config) { c.DEffective = ptr(0) },
 		"value.arch":   func(c *Config) { c.Value.Kind = "resnet" },
-		"v_lr_gamma":   func(c *Config) { c.VLRGamma = ptr(1.5) },
 	}
 	for field, f := range bad {
 		c := testConfig(3)
@@ -314,36 +313,5 @@ func TestDivergenceReported(t *testing.T) {
 	_, err := s.Sample(4, nanEnergy{quadratic{dim: 2}}, SampleOptions{}, rand.New(rand.NewPCG(1, 1)))
 	if !errors.Is(err, ErrDiverged) {
 		t.Errorf("NaN samples gave %v", err)
-	}
-}
-
-// TestVLRGamma checks the optional exponential decay of the value learning rate:
-// v_lr·γ^k after k UpdateTD calls, and a constant rate without v_lr_gamma.
-func TestVLRGamma(t *testing.T) {
-	e := quadratic{dim: 2, p: 4}
-	for _, gamma := range []*float64{nil, ptr(0.5)} {
-		cfg := testConfig(3)
-		cfg.VLRGamma = gamma
-		rng := rand.New(rand.NewPCG(5, 5))
-		s, err := New(cfg, rng)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for k := 1; k <= 3; k++ {
-			tr, err := s.Sample(8, e, SampleOptions{FinalNoise: true}, rng)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.UpdateTD(tr, e, 1, rng); err != nil {
-				t.Fatal(err)
-			}
-			want := cfg.VLR
-			if gamma != nil {
-				want *= math.Pow(*gamma, float64(k))
-			}
-			if math.Abs(s.VLR()-want) > 1e-15 {
-				t.Errorf("γ %v: learning rate after %d updates %g, want %g", gamma, k, s.VLR(), want)
-			}
-		}
 	}
 }
