@@ -3,6 +3,7 @@ package ebm
 import (
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -166,6 +167,15 @@ func TestCheckpointRestore(t *testing.T) {
 				t.Fatalf("%s differs after restore", p.Name)
 			}
 		}
+	}
+	a, b := tr.Sampler.OptimizerTensors(), tr2.Sampler.OptimizerTensors()
+	for name, tn := range a {
+		if !slices.Equal(tn.Data, b[name].Data) {
+			t.Fatalf("sampler optimiser state %s differs after restore", name)
+		}
+	}
+	if a["vopt.state"].Data[0] == 0 {
+		t.Fatal("the value network's Adam took no steps in the tiny run: the check above saw nothing")
 	}
 	if _, err := tr2.TrainStep(); err != nil {
 		t.Fatal(err)

@@ -418,9 +418,8 @@ func SphereLangevin(e *AE, x []float32, steps int, eta, tau float64, rng *rand.R
 const CheckpointFormat = "advgs-ebm-train/1"
 
 // Checkpoint returns the trainer's state: the energy's weights and Adam moments,
-// the sampler's value networks, and metadata (step, RNG state, config, sampler).
-// The value network's Adam moments are not exposed by package vgs, so a resumed run
-// restarts them (a small transient in the TD loss).
+// the sampler's value networks and their Adam state, and metadata (step, RNG state,
+// config, sampler). A resumed run draws a new shuffle of the training pool.
 func (t *Trainer) Checkpoint() (ckpt.File, error) {
 	f := ckpt.File{Tensors: map[string]ckpt.Tensor{}, Metadata: map[string]string{}}
 	m, v, k := t.opt.State()
@@ -430,6 +429,9 @@ func (t *Trainer) Checkpoint() (ckpt.File, error) {
 		f.Tensors["opt.v."+p.Name] = ckpt.Tensor{Shape: p.Shape, Data: v[i]}
 	}
 	for name, tn := range t.Sampler.Tensors() {
+		f.Tensors["sampler."+name] = tn
+	}
+	for name, tn := range t.Sampler.OptimizerTensors() {
 		f.Tensors["sampler."+name] = tn
 	}
 	rs, err := t.src.MarshalBinary()
@@ -476,6 +478,9 @@ func (t *Trainer) Restore(f ckpt.File, name string) error {
 		}
 	}
 	if err := t.Sampler.SetTensors(st); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if err := t.Sampler.SetOptimizerTensors(st); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	step, err1 := strconv.Atoi(f.Metadata["step"])

@@ -100,3 +100,41 @@ func toF32(v []float64) []float32 {
 	}
 	return o
 }
+
+// OptimizerTensors returns the training state that Tensors leaves out: the Adam
+// moments of the online value network ("vopt.m.<param>", "vopt.v.<param>"), the
+// Adam state of σ0 and both step counts ("vopt.state" = [k_value, m_σ, v_σ, k_σ]).
+// Training checkpoints store it so that a resumed run continues the same updates;
+// model files do not need it.
+func (s *Sampler) OptimizerTensors() map[string]ckpt.Tensor {
+	m, v, k := s.vopt.State()
+	out := map[string]ckpt.Tensor{"vopt.state": {Shape: []int{4},
+		Data: []float32{float32(k), float32(s.iopt.m), float32(s.iopt.v), float32(s.iopt.k)}}}
+	for i, p := range s.Online.Params() {
+		out["vopt.m."+p.Name] = ckpt.Tensor{Shape: p.Shape, Data: m[i]}
+		out["vopt.v."+p.Name] = ckpt.Tensor{Shape: p.Shape, Data: v[i]}
+	}
+	return out
+}
+
+// SetOptimizerTensors restores a state written by OptimizerTensors, checking that
+// every tensor is present with the network's shapes.
+func (s *Sampler) SetOptimizerTensors(t map[string]ckpt.Tensor) error {
+	st, ok := t["vopt.state"]
+	if !ok || len(st.Data) != 4 {
+		return fmt.Errorf("tensor vopt.state missing or not of length 4")
+	}
+	m, v, _ := s.vopt.State()
+	for i, p := range s.Online.Params() {
+		for j, key := range []string{"vopt.m." + p.Name, "vopt.v." + p.Name} {
+			tn, ok := t[key]
+			if !ok || len(tn.Data) != len(p.Data) {
+				return fmt.Errorf("tensor %s missing or of the wrong shape (the network needs %v)", key, p.Shape)
+			}
+			copy([][]float32{m[i], v[i]}[j], tn.Data)
+		}
+	}
+	s.vopt.SetStep(int(st.Data[0]))
+	s.iopt.m, s.iopt.v, s.iopt.k = float64(st.Data[1]), float64(st.Data[2]), int(st.Data[3])
+	return nil
+}
