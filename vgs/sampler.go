@@ -26,8 +26,14 @@ type ValueNet interface {
 }
 
 // ErrDiverged is returned (wrapped) when a loss, a sample or init_sigma becomes NaN or
-// infinite.
+// infinite, or a sample coordinate exceeds MaxAbsSample in magnitude.
 var ErrDiverged = errors.New("vgs: training diverged")
+
+// MaxAbsSample bounds the sample coordinates a healthy run produces. Runs that blow
+// up can stay finite in float32 (values near 1e31 were seen on the funnel) and would
+// otherwise go on to write meaningless metrics. No benchmark or detector sample comes
+// near it: funnel samples reach about e^{x1/2}·|n| ≈ 1e4 at the 1e-7 tail.
+const MaxAbsSample = 1e15
 
 // Sampler is a Value Gradient Sampler: a T-step controlled Markov chain whose drift is
 // the gradient of a learned value function (VGS.md A), together with the state that
@@ -237,8 +243,8 @@ func (s *Sampler) Sample(n int, e Energy, opt SampleOptions, rng *rand.Rand) (*T
 		tr.Mus[t] = mu
 		tr.States[t+1] = next
 	}
-	if !finite(tr.Final()) {
-		return tr, fmt.Errorf("%w: NaN or Inf in the samples", ErrDiverged)
+	if !bounded(tr.Final()) {
+		return tr, fmt.Errorf("%w: NaN, Inf or a coordinate beyond ±%g in the samples", ErrDiverged, MaxAbsSample)
 	}
 	return tr, nil
 }
@@ -265,9 +271,10 @@ func clampEnergy(e []float32, clip *float64) {
 	}
 }
 
-func finite(x []float32) bool {
+// bounded reports whether every value is finite and within ±MaxAbsSample.
+func bounded(x []float32) bool {
 	for _, v := range x {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+		if !(math.Abs(float64(v)) <= MaxAbsSample) { // false for NaN too
 			return false
 		}
 	}

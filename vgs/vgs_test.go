@@ -308,10 +308,27 @@ func (n nanEnergy) EnergyGrad(e, g, x []float32) {
 	}
 }
 
+// hugeEnergy has a finite but enormous gradient: samples blow up to ~1e30 without
+// becoming Inf in float32.
+type hugeEnergy struct{ quadratic }
+
+func (h hugeEnergy) EnergyGrad(e, g, x []float32) {
+	for i := range g {
+		g[i] = -1e30
+	}
+}
+
 func TestDivergenceReported(t *testing.T) {
 	s, _ := New(testConfig(2), rand.New(rand.NewPCG(1, 1)))
 	_, err := s.Sample(4, nanEnergy{quadratic{dim: 2}}, SampleOptions{}, rand.New(rand.NewPCG(1, 1)))
 	if !errors.Is(err, ErrDiverged) {
 		t.Errorf("NaN samples gave %v", err)
+	}
+	tr, err := s.Sample(4, hugeEnergy{quadratic{dim: 2}}, SampleOptions{}, rand.New(rand.NewPCG(1, 1)))
+	if !errors.Is(err, ErrDiverged) {
+		t.Errorf("samples of magnitude %g gave %v", tr.Final()[0], err)
+	}
+	if _, err := s.Sample(4, quadratic{dim: 2}, SampleOptions{}, rand.New(rand.NewPCG(1, 1))); err != nil {
+		t.Errorf("a healthy run: %v", err)
 	}
 }
