@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/advgs/advgs/features"
 	"github.com/advgs/advgs/internal/atomicfile"
 	"github.com/disintegration/imaging"
 	"golang.org/x/image/font"
@@ -110,32 +111,10 @@ func (o Overlay) check() error {
 }
 
 // resample returns the map at w×h by bilinear interpolation (half-pixel centres,
-// clamped at the border).
+// clamped at the border): features.Geometry.Upsample, so overlays and the pixel
+// metrics see the same heat map. Validate has checked the map's size.
 func (m Map) resample(w, h int) []float32 {
-	type tap struct {
-		i0, i1 int
-		f      float32
-	}
-	taps := func(s, d int) []tap {
-		t := make([]tap, d)
-		for x := range t {
-			p := (float64(x)+0.5)*float64(s)/float64(d) - 0.5
-			p = math.Max(0, math.Min(p, float64(s-1)))
-			i0 := int(p)
-			t[x] = tap{i0, min(i0+1, s-1), float32(p - float64(i0))}
-		}
-		return t
-	}
-	ty, tx := taps(m.H, h), taps(m.W, w)
-	out := make([]float32, w*h)
-	for y, a := range ty {
-		r0, r1 := m.V[a.i0*m.W:], m.V[a.i1*m.W:]
-		for x, b := range tx {
-			top := r0[b.i0]*(1-b.f) + r0[b.i1]*b.f
-			bot := r1[b.i0]*(1-b.f) + r1[b.i1]*b.f
-			out[y*w+x] = top*(1-a.f) + bot*a.f
-		}
-	}
+	out, _ := features.Geometry{GridW: m.W, GridH: m.H, ImageW: w, ImageH: h}.Upsample(m.V, nil)
 	return out
 }
 
