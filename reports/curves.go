@@ -108,21 +108,8 @@ func imageCurves(scores []float64, labels []bool) (*curveBuilder, error) {
 	if P == 0 || N == 0 {
 		return nil, fmt.Errorf("reports: curves need both normal and anomalous samples (have %g and %g)", N, P)
 	}
-	idx := sortedDesc(scores)
 	b := newCurveBuilder(P, N)
-	for i := 0; i < len(idx); {
-		j := i
-		var dtp, dfp float64
-		for ; j < len(idx) && scores[idx[j]] == scores[idx[i]]; j++ {
-			if labels[idx[j]] {
-				dtp++
-			} else {
-				dfp++
-			}
-		}
-		b.add(dtp, dfp)
-		i = j
-	}
+	thresholds(scores, labels, func(_ float64, dtp, dfp float64) { b.add(dtp, dfp) })
 	return b, nil
 }
 

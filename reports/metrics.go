@@ -17,26 +17,15 @@ func AUROC(scores []float64, labels []bool) (float64, error) {
 	if len(scores) != len(labels) {
 		return math.NaN(), fmt.Errorf("reports: %d scores and %d labels", len(scores), len(labels))
 	}
-	idx := sortedDesc(scores)
 	P, N := count(labels)
 	if P == 0 || N == 0 {
 		return math.NaN(), fmt.Errorf("reports: AUROC needs both normal and anomalous samples (have %g and %g)", N, P)
 	}
-	var tp, fp, area float64
-	for i := 0; i < len(idx); {
-		j := i
-		var dtp, dfp float64
-		for ; j < len(idx) && scores[idx[j]] == scores[idx[i]]; j++ {
-			if labels[idx[j]] {
-				dtp++
-			} else {
-				dfp++
-			}
-		}
+	var tp, area float64
+	thresholds(scores, labels, func(_ float64, dtp, dfp float64) {
 		area += dfp * (tp + dtp/2)
-		tp, fp = tp+dtp, fp+dfp
-		i = j
-	}
+		tp += dtp
+	})
 	return area / (P * N), nil
 }
 
@@ -50,26 +39,37 @@ func F1Max(scores []float64, labels []bool) (f1, threshold float64, err error) {
 	if P == 0 {
 		return math.NaN(), 0, fmt.Errorf("reports: F1 needs anomalous samples")
 	}
-	idx := sortedDesc(scores)
 	var tp, fp float64
-	for i := 0; i < len(idx); {
-		j := i
-		for ; j < len(idx) && scores[idx[j]] == scores[idx[i]]; j++ {
-			if labels[idx[j]] {
-				tp++
-			} else {
-				fp++
-			}
-		}
+	thresholds(scores, labels, func(t, dtp, dfp float64) {
+		tp, fp = tp+dtp, fp+dfp
 		if tp > 0 {
 			prec, rec := tp/(tp+fp), tp/P
 			if f := 2 * prec * rec / (prec + rec); f > f1 {
-				f1, threshold = f, scores[idx[i]]
+				f1, threshold = f, t
 			}
 		}
+	})
+	return f1, threshold, nil
+}
+
+// thresholds walks the distinct scores from the highest down and calls fn with
+// each score t and the numbers of anomalous (dtp) and normal (dfp) samples scoring
+// exactly t: the steps of every threshold curve ("anomalous when score ≥ t").
+func thresholds(scores []float64, labels []bool, fn func(t, dtp, dfp float64)) {
+	idx := sortedDesc(scores)
+	for i := 0; i < len(idx); {
+		j := i
+		var dtp, dfp float64
+		for ; j < len(idx) && scores[idx[j]] == scores[idx[i]]; j++ {
+			if labels[idx[j]] {
+				dtp++
+			} else {
+				dfp++
+			}
+		}
+		fn(scores[idx[i]], dtp, dfp)
 		i = j
 	}
-	return f1, threshold, nil
 }
 
 func count(labels []bool) (P, N float64) {
