@@ -21,13 +21,8 @@ func TestFitEvalScoreSynthetic(t *testing.T) {
 		rand.New(rand.NewPCG(1, 2))); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := loadEBMConfig("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Energy.EncHidden, cfg.Energy.DecHidden, cfg.Energy.Latent = []int{32}, []int{32}, 8
-	cfg.Sampler.Value.Hidden, cfg.Sampler.Value.TFeat = 16, 16
-	cfg.Training.Steps, cfg.Training.PretrainSteps, cfg.Training.Batch, cfg.Training.CheckpointEvery = 4, 20, 64, 2
+	cfg := tinyEBMConfig(t)
+	cfg.Training.Steps, cfg.Training.PretrainSteps, cfg.Training.CheckpointEvery = 4, 20, 2
 	model := filepath.Join(dir, "m.advgs")
 	outs, err := runFit(t.Context(), fitOptions{Data: data, Config: cfg, Backbone: "filterbank", Out: model, Sampler: ebm.SamplerVGS, Offline: true})
 	if err != nil {
@@ -103,4 +98,18 @@ func TestFitRejectsBadInput(t *testing.T) {
 	if _, err := loadEBMConfig(bad); err == nil || !strings.Contains(err.Error(), "stepz") {
 		t.Errorf("unknown key: %v", err)
 	}
+}
+
+// tinyEBMConfig is the default recipe shrunk for tests: tiny energy and value
+// networks, batches of 64. Callers set the step counts.
+func tinyEBMConfig(t *testing.T) ebm.Config {
+	t.Helper()
+	cfg, err := loadEBMConfig("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Energy.EncHidden, cfg.Energy.DecHidden, cfg.Energy.Latent = []int{32}, []int{32}, 8
+	cfg.Sampler.Value.Hidden, cfg.Sampler.Value.TFeat = 16, 16
+	cfg.Training.Batch = 64
+	return cfg
 }

@@ -28,13 +28,8 @@ func fitTiny(t *testing.T, dir string) (data, model string) {
 		rand.New(rand.NewPCG(3, 4))); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := loadEBMConfig("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Energy.EncHidden, cfg.Energy.DecHidden, cfg.Energy.Latent = []int{32}, []int{32}, 8
-	cfg.Sampler.Value.Hidden, cfg.Sampler.Value.TFeat = 16, 16
-	cfg.Training.Steps, cfg.Training.PretrainSteps, cfg.Training.Batch, cfg.Training.CheckpointEvery = 2, 60, 64, 0
+	cfg := tinyEBMConfig(t)
+	cfg.Training.Steps, cfg.Training.PretrainSteps, cfg.Training.CheckpointEvery = 2, 60, 0
 	model = filepath.Join(dir, "m.advgs")
 	if _, err := runFit(t.Context(), fitOptions{Data: data, Config: cfg, Backbone: "filterbank", Out: model, Sampler: ebm.SamplerVGS, Offline: true}); err != nil {
 		t.Fatal(err)
@@ -220,15 +215,7 @@ func TestEvalReport(t *testing.T) {
 	var rows [][]string
 	br.eval(`JSON.stringify(Array.from(document.querySelectorAll("table.summary tbody tr")).map(r =>
   [r.dataset.category + "/" + r.dataset.defect].concat(Array.from(r.cells).map(c => c.className + "=" + c.textContent.trim()))))`, &rows)
-	got := map[string]map[string]string{}
-	for _, r := range rows {
-		cells := map[string]string{}
-		for _, c := range r[1:] {
-			k, v, _ := strings.Cut(c, "=")
-			cells[k] = v
-		}
-		got[r[0]] = cells
-	}
+	got := tableCells(rows)
 	compareTable(t, "rendered table", got, want)
 	if shots := os.Getenv("ADVGS_SCREENSHOTS"); shots != "" {
 		saveScreenshots(t, br, repDir, shots)
@@ -331,6 +318,19 @@ func TestBenchReport(t *testing.T) {
 	var rows [][]string
 	br.eval(`JSON.stringify(Array.from(document.querySelectorAll("table.metrics tbody tr")).map(r =>
   [r.dataset.target + "/" + r.dataset.sampler].concat(Array.from(r.cells).slice(4).map(c => c.className + "=" + c.textContent.trim()))))`, &rows)
+	got := tableCells(rows)
+	compareTable(t, "metric table", got, want)
+	if shots := os.Getenv("ADVGS_SCREENSHOTS"); shots != "" {
+		br.screenshot(filepath.Join(shots, "bench-report.png"), true)
+	}
+	if p := br.problems(); len(p) > 0 {
+		t.Errorf("the page logged problems:\n%s", strings.Join(p, "\n"))
+	}
+}
+
+// tableCells turns rows scraped from a page, each [key, "class=text", ...], into
+// key → class → text.
+func tableCells(rows [][]string) map[string]map[string]string {
 	got := map[string]map[string]string{}
 	for _, r := range rows {
 		cells := map[string]string{}
@@ -340,11 +340,5 @@ func TestBenchReport(t *testing.T) {
 		}
 		got[r[0]] = cells
 	}
-	compareTable(t, "metric table", got, want)
-	if shots := os.Getenv("ADVGS_SCREENSHOTS"); shots != "" {
-		br.screenshot(filepath.Join(shots, "bench-report.png"), true)
-	}
-	if p := br.problems(); len(p) > 0 {
-		t.Errorf("the page logged problems:\n%s", strings.Join(p, "\n"))
-	}
+	return got
 }
