@@ -91,7 +91,8 @@ func TestFunnelOracleVGS(t *testing.T) {
 		start, end float64
 		sigma0     float64 // 0: the ve default √(1+Σs2)
 	}{
-		{"quad", 0.5, 5e-4, 0}, {"quad", 0.5, 5e-4, 3}, {"exp", 5, 1e-3, 0}, {"exp", 10, 1e-3, 0},
+		{"quad", 0.5, 5e-4, 0}, {"quad", 0.5, 5e-4, 3}, {"quad", 2, 5e-4, 0}, {"quad", 4, 5e-4, 0},
+		{"exp", 2, 1e-3, 0}, {"exp", 5, 1e-3, 0}, {"exp", 10, 1e-3, 0},
 	} {
 		s2, _ := vgs.MakeS2(c.kind, 30, c.start, c.end)
 		s0 := c.sigma0
