@@ -2,7 +2,9 @@ package bench
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
+	"slices"
 
 	"github.com/advgs/advgs/internal/sharedpath"
 	"github.com/advgs/advgs/vgs/targets"
@@ -164,5 +166,25 @@ func TestMarginals(t *testing.T) {
 	}
 	if got := FmtMarginals([]float32{0, 1, 2, 3, 4, 8}, 2); got != "mean [2.00 4.00] std [2.00 3.61]" {
 		t.Errorf("FmtMarginals: %q", got)
+	}
+}
+
+func TestParticleSummary(t *testing.T) {
+	// Three DW-4 squares with sides 1, 2 and 3: smallest distances 1, 2, 3. With
+	// three samples the quantiles are the sorted values at ⌊p·2⌋: 0, 1 and 1.
+	var x []float32
+	for _, a := range []float32{1, 2, 3} {
+		x = append(x, 0, 0, a, 0, a, a, 0, a)
+	}
+	e32 := make([]float32, 3)
+	dw4().Energy(e32, x)
+	e := []float64{float64(e32[0]), float64(e32[1]), float64(e32[2])}
+	slices.Sort(e)
+	want := fmt.Sprintf("energy q05 %.4g q50 %.4g q95 %.4g; smallest distance q05 1.000 q50 2.000 q95 2.000", e[0], e[1], e[1])
+	if got := ParticleSummary(dw4(), x); got != want {
+		t.Errorf("ParticleSummary = %q, want %q", got, want)
+	}
+	if got := ParticleSummary(dw4(), nil); got != "no samples" {
+		t.Errorf("empty: %q", got)
 	}
 }

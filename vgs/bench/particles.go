@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/advgs/advgs/datasets"
@@ -267,6 +268,9 @@ func RunParticles(cfg Config, opt Options) (*Result, error) {
 		return res, err
 	}
 	logf(opt.Log, "vgs: %s", fmtMetrics(res.Metrics))
+	logf(opt.Log, "reference:       %s", ParticleSummary(t, test))
+	logf(opt.Log, "vgs x_T:         %s", ParticleSummary(t, tr.Final()))
+	logf(opt.Log, "vgs x_T/2 (mid): %s", ParticleSummary(t, tr.States[len(tr.States)/2]))
 	// Floor: two disjoint halves of the test file.
 	nt := len(test) / D
 	perm := rng.Perm(nt)
@@ -329,6 +333,33 @@ func RunParticles(cfg Config, opt Options) (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// ParticleSummary describes particle samples x (rows of t's n·d coordinates) in one
+// line: the 5 %, 50 % and 95 % quantiles of the energy and of each sample's
+// smallest interatomic distance. It shows where samples fail that TVD-E only
+// scores: too hot (energies above the reference's), collapsed (smallest distance
+// far below the potential's minimum, energies huge) or spread out.
+func ParticleSummary(t ParticleTarget, x []float32) string {
+	n, d := t.Particles()
+	B := len(x) / (n * d)
+	if B == 0 {
+		return "no samples"
+	}
+	e32 := make([]float32, B)
+	t.Energy(e32, x[:B*n*d])
+	e, dmin := make([]float64, B), make([]float64, B)
+	dist := make([]float64, targets.NumPairs(n))
+	for i := range B {
+		e[i] = float64(e32[i])
+		targets.PairDistancesInto(dist, x[i*n*d:(i+1)*n*d], n, d)
+		dmin[i] = slices.Min(dist)
+	}
+	slices.Sort(e)
+	slices.Sort(dmin)
+	q := func(v []float64, p float64) float64 { return v[int(p*float64(len(v)-1))] }
+	return fmt.Sprintf("energy q05 %.4g q50 %.4g q95 %.4g; smallest distance q05 %.3f q50 %.3f q95 %.3f",
+		q(e, 0.05), q(e, 0.5), q(e, 0.95), q(dmin, 0.05), q(dmin, 0.5), q(dmin, 0.95))
 }
 
 func cloneTensors(m map[string]ckpt.Tensor) map[string]ckpt.Tensor {
