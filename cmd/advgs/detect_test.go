@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -52,6 +53,38 @@ func TestFitEvalScoreSynthetic(t *testing.T) {
 	}
 	m, err := ebm.Load(model)
 	if err != nil {
+		t.Fatal(err)
+	}
+	// eval's F1-max operating point, used as score's threshold, gives the F1-max.
+	cr := res.Categories[0]
+	if cr.F1MaxThreshold == nil || cr.F1Max == nil {
+		t.Fatalf("no F1-max operating point: %+v", cr)
+	}
+	all, err := listImages([]string{filepath.Join(data, "grain", "test")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Meta.Threshold = *cr.F1MaxThreshold
+	scored, err := runScore(t.Context(), m, all, "", "", false, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tp, fp, fn float64
+	for _, l := range scored {
+		bad := filepath.Base(filepath.Dir(l.Path)) != datasets.Good
+		switch {
+		case l.Anomalous && bad:
+			tp++
+		case l.Anomalous:
+			fp++
+		case bad:
+			fn++
+		}
+	}
+	if f1 := 2 * tp / (2*tp + fp + fn); math.Abs(f1-*cr.F1Max) > 1e-12 {
+		t.Errorf("F1 at f1_max_threshold %.3f is %.4f, eval's F1-max %.4f", *cr.F1MaxThreshold, f1, *cr.F1Max)
+	}
+	if m, err = ebm.Load(model); err != nil {
 		t.Fatal(err)
 	}
 	items, err := listImages([]string{filepath.Join(data, "grain", "test", "good")})
@@ -112,4 +145,13 @@ func tinyEBMConfig(t *testing.T) ebm.Config {
 	cfg.Sampler.Value.Hidden, cfg.Sampler.Value.TFeat = 16, 16
 	cfg.Training.Batch = 64
 	return cfg
+}
+
+func TestBelow(t *testing.T) {
+	s := []float64{3, 1, 2, 2, 5}
+	for _, c := range []struct{ thr, want float64 }{{2, 1.5}, {3, 2.5}, {5, 4}, {1, 0}} {
+		if got := below(s, c.thr); got != c.want {
+			t.Errorf("below(%v) = %v, want %v", c.thr, got, c.want)
+		}
+	}
 }

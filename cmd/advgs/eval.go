@@ -83,6 +83,11 @@ type categoryRes struct {
 	Defects []defectRes `json:"defects,omitempty"`
 	// Accuracy of the model's stored threshold on this category's test images.
 	ThresholdAccuracy float64 `json:"threshold_accuracy"`
+	// F1MaxThreshold is a normalised score threshold at which F1-max is reached
+	// with advgs's rule (anomalous when score > threshold): half-way between the
+	// lowest score flagged at F1-max and the next lower one. It is an operating
+	// point for score --threshold; null without defective test images.
+	F1MaxThreshold *float64 `json:"f1_max_threshold"`
 }
 
 // defectRes holds the metrics of one defect type against the good test images
@@ -92,6 +97,21 @@ type defectRes struct {
 	N      int    `json:"n"`
 	metricSet
 	Missed int `json:"missed"`
+}
+
+// below returns a value t with score > t exactly for the scores ≥ thr: the
+// midpoint between thr and the largest score below it (thr − 1 if there is none).
+func below(scores []float64, thr float64) float64 {
+	lo := math.Inf(-1)
+	for _, v := range scores {
+		if v < thr {
+			lo = max(lo, v)
+		}
+	}
+	if math.IsInf(lo, -1) {
+		return thr - 1
+	}
+	return lo + (thr-lo)/2
 }
 
 func ptr(v float64, err error) *float64 {
@@ -256,8 +276,9 @@ func runEvalWith(ctx context.Context, o evalOptions) (*evalResult, error) {
 		totalImgs += len(scores)
 		cr := categoryRes{Name: cat.Name, NTest: len(scores)}
 		cr.ImageAUROC = ptr(reports.AUROC(scores, labels))
-		f1, _, ferr := reports.F1Max(scores, labels)
+		f1, thr, ferr := reports.F1Max(scores, labels)
 		cr.F1Max = ptr(f1, ferr)
+		cr.F1MaxThreshold = ptr(m.Normalize(below(scores, thr)), ferr)
 		good := pxBy[datasets.Good]
 		if good == nil {
 			good = &reports.PixelSet{}
@@ -334,9 +355,9 @@ func runEvalWith(ctx context.Context, o evalOptions) (*evalResult, error) {
 		}
 		res.Categories = append(res.Categories, cr)
 		if o.Out != nil {
-			fmt.Fprintf(o.Out, "%-14s n=%-4d image AUROC %s  pixel AUROC %s  AUPRO %s  F1-max %s  threshold acc %.3f  (%.1f ms/image)\n",
-				cat.Name, cr.NTest, fmtp(cr.ImageAUROC), fmtp(cr.PixelAUROC), fmtp(cr.AUPRO), fmtp(cr.F1Max), cr.ThresholdAccuracy,
-				1000*el.Seconds()/float64(max(1, len(scores))))
+			fmt.Fprintf(o.Out, "%-14s n=%-4d image AUROC %s  pixel AUROC %s  AUPRO %s  F1-max %s (at score %s)  threshold %.3f: acc %.3f, %d missed, %d false alarms  (%.1f ms/image)\n",
+				cat.Name, cr.NTest, fmtp(cr.ImageAUROC), fmtp(cr.PixelAUROC), fmtp(cr.AUPRO), fmtp(cr.F1Max), fmtp(cr.F1MaxThreshold),
+				m.Meta.Threshold, cr.ThresholdAccuracy, cr.Missed, cr.FalseAlarms, 1000*el.Seconds()/float64(max(1, len(scores))))
 			for _, d := range cr.Defects {
 				fmt.Fprintf(o.Out, "  %-12s n=%-4d image AUROC %s  pixel AUROC %s  AUPRO %s  F1-max %s\n",
 					d.Defect, d.N, fmtp(d.ImageAUROC), fmtp(d.PixelAUROC), fmtp(d.AUPRO), fmtp(d.F1Max))

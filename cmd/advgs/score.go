@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,6 +28,7 @@ func scoreCommand() *cli.Command {
 			&cli.StringFlag{Name: "heatmaps", Usage: "write heat-map PNGs into `DIR` (the image beside it with the anomaly map blended over it, as in eval --report)"},
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON object per image instead of text"},
 			&cli.StringFlag{Name: "weights", Usage: "backbone weights `FILE` (default: looked up)"},
+			&cli.Float64Flag{Name: "threshold", Usage: "anomalous when the normalised score is above `Z` (default: the model's stored threshold; eval prints the F1-max one)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
@@ -35,6 +37,13 @@ func scoreCommand() *cli.Command {
 			m, err := ebm.Load(c.String("model"))
 			if err != nil {
 				return fmt.Errorf("--model: %w", err)
+			}
+			if c.IsSet("threshold") {
+				z := c.Float64("threshold")
+				if math.IsNaN(z) || math.IsInf(z, 0) {
+					return fmt.Errorf("--threshold: %v is not a finite number", z)
+				}
+				m.Meta.Threshold = z
 			}
 			items, err := listImages(c.Args().Slice())
 			if err != nil {
