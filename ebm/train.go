@@ -18,6 +18,7 @@ import (
 // Config is a detector recipe (configs/mvtec.yaml): the energy, the VGS sampler that
 // makes its negatives, the training loop, the Langevin alternative and scoring.
 type Config struct {
+	Features FeaturesConfig `yaml:"features" json:"features"`
 	Energy   AEConfig       `yaml:"energy" json:"energy"`
 	Sampler  vgs.Config     `yaml:"sampler" json:"sampler"`
 	Training TrainConfig    `yaml:"training" json:"training"`
@@ -69,6 +70,18 @@ type LangevinConfig struct {
 	StepSize float64 `yaml:"step_size" json:"step_size"`
 }
 
+// FeaturesConfig chooses the backbone's feature maps and grid for fit (the
+// backbone itself is fit's --backbone flag). Zero values mean the backbone's
+// defaults. A model records what it was trained with, and score and eval rebuild
+// the backbone from that record, not from this config.
+type FeaturesConfig struct {
+	// Layers names the feature maps (e.g. mobilenetv2: block5, block12, block15;
+	// see features.MobileNetV2Layers).
+	Layers []string `yaml:"layers" json:"layers,omitempty"`
+	// Grid is the side of the patch grid in cells.
+	Grid int `yaml:"grid" json:"grid,omitempty"`
+}
+
 // ScoreConfig controls scoring and the default threshold.
 type ScoreConfig struct {
 	// ThresholdQuantile is the quantile of held-out normal image scores used as the
@@ -95,6 +108,9 @@ func (c *Config) Complete(dim int) {
 
 // Validate names the first field out of range.
 func (c Config) Validate() error {
+	if c.Features.Grid < 0 {
+		return fmt.Errorf("features.grid: must be ≥ 0 (0: the backbone's default), got %d", c.Features.Grid)
+	}
 	if err := c.Energy.Validate(); err != nil {
 		return err
 	}

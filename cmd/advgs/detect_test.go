@@ -155,3 +155,40 @@ func TestBelow(t *testing.T) {
 		}
 	}
 }
+
+// TestFitFeaturesConfig fits with a non-default feature grid from the config's
+// features section; eval and score must rebuild that backbone from the model.
+func TestFitFeaturesConfig(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	if err := datasets.Synthesize(data, datasets.SynthConfig{Categories: []string{"grain"}, Size: 64, Train: 6, TestGood: 2, TestPerDefect: 1},
+		rand.New(rand.NewPCG(3, 4))); err != nil {
+		t.Fatal(err)
+	}
+	cfg := tinyEBMConfig(t)
+	cfg.Training.Steps, cfg.Training.PretrainSteps = 2, 10
+	cfg.Features.Grid = 14
+	model := filepath.Join(dir, "m.advgs")
+	if _, err := runFit(t.Context(), fitOptions{Data: data, Config: cfg, Backbone: "filterbank", Out: model, Sampler: ebm.SamplerVGS, Offline: true}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := ebm.Load(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := m.Meta.Backbone.GridW; g != 14 {
+		t.Fatalf("model grid %d, config asked for 14", g)
+	}
+	if _, err := runEval(t.Context(), model, data, "", true, nil); err != nil {
+		t.Fatalf("eval of a model with a non-default grid: %v", err)
+	}
+	cfg.Features.Layers = []string{"block5"}
+	_, err = runFit(t.Context(), fitOptions{Data: data, Config: cfg, Backbone: "filterbank", Out: model, Sampler: ebm.SamplerVGS, Offline: true})
+	if err == nil || !strings.Contains(err.Error(), "config features") {
+		t.Errorf("layers the backbone does not have: %v", err)
+	}
+	cfg.Features.Layers, cfg.Features.Grid = nil, -1
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "features.grid") {
+		t.Errorf("negative grid: %v", err)
+	}
+}

@@ -156,7 +156,23 @@ func backboneFor(m *ebm.Model, weights string, offline bool) (features.Backbone,
 	if err != nil {
 		return nil, fmt.Errorf("backbone %s of the model: %w", info.Name, err)
 	}
-	if err := m.CheckBackbone(bb.Info()); err != nil {
+	err = m.CheckBackbone(bb.Info())
+	if err != nil {
+		// Not the backbone's defaults (a config's features section, or defaults
+		// that changed since): rebuild it with the model's own layers, grid and
+		// averaging (Info.Smooth 0 means none, which Options spells −1).
+		smooth := info.Smooth
+		if smooth == 0 {
+			smooth = -1
+		}
+		// Backbones without selectable layers (filterbank) record descriptive
+		// names; they are rebuilt from grid and averaging alone.
+		for _, layers := range [][]string{info.Layers, nil} {
+			own, err2 := features.New(info.Name, features.Options{Weights: w, Offline: offline, Layers: layers, Grid: info.GridW, Smooth: smooth})
+			if err2 == nil && m.CheckBackbone(own.Info()) == nil {
+				return own, nil
+			}
+		}
 		return nil, fmt.Errorf("refusing to score: %w", err)
 	}
 	return bb, nil

@@ -97,11 +97,12 @@ func loadEBMConfig(path string) (ebm.Config, error) {
 	return cfg, nil
 }
 
-// newBackbone builds the named backbone, downloads disabled when offline.
-func newBackbone(name, weights string, offline bool) (features.Backbone, error) {
-	bb, err := features.New(name, features.Options{Weights: weights, Offline: offline})
+// newBackbone builds the named backbone with the recipe's feature choice,
+// downloads disabled when offline.
+func newBackbone(name, weights string, fc ebm.FeaturesConfig, offline bool) (features.Backbone, error) {
+	bb, err := features.New(name, features.Options{Weights: weights, Offline: offline, Layers: fc.Layers, Grid: fc.Grid})
 	if err != nil {
-		return nil, fmt.Errorf("--backbone %s: %w", name, err)
+		return nil, fmt.Errorf("--backbone %s with config features %+v: %w", name, fc, err)
 	}
 	return bb, nil
 }
@@ -184,7 +185,7 @@ func runFit(ctx context.Context, o fitOptions) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--data: %w", err)
 	}
-	bb, err := newBackbone(o.Backbone, o.Weights, o.Offline)
+	bb, err := newBackbone(o.Backbone, o.Weights, o.Config.Features, o.Offline)
 	if err != nil {
 		return nil, err
 	}
