@@ -194,3 +194,30 @@ func TestQuantile(t *testing.T) {
 		t.Errorf("max %v", q)
 	}
 }
+
+func TestStepBudget(t *testing.T) {
+	tc := TrainConfig{Steps: 800, Batch: 256, MaxEpochs: 10}
+	for _, c := range []struct{ patches, want int }{
+		{8820, 345},   // ⌈10·8820/256⌉: a 45-image category
+		{111916, 800}, // magnetic tile: the cap is 4,372 steps, above the budget
+		{256, 10},     // one batch of patches: ten steps
+		{0, 0},        // no patches
+	} {
+		if got := tc.StepBudget(c.patches); got != c.want {
+			t.Errorf("StepBudget(%d) = %d, want %d", c.patches, got, c.want)
+		}
+	}
+	tc.MaxEpochs = 0
+	if got := tc.StepBudget(10); got != 800 {
+		t.Errorf("no cap: %d", got)
+	}
+	cfg := tinyConfig()
+	cfg.Complete(8)
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("tiny config: %v", err)
+	}
+	cfg.Training.MaxEpochs = -1
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "training.max_epochs") {
+		t.Errorf("negative max_epochs: %v", err)
+	}
+}

@@ -30,6 +30,9 @@ type Config struct {
 type TrainConfig struct {
 	// Steps is the step budget (paper: 100 epochs ≈ 90,700 steps of 784 patches).
 	Steps int `yaml:"steps" json:"steps"`
+	// MaxEpochs, when > 0, caps Steps at MaxEpochs passes over the training
+	// patches (see StepBudget): small training sets get fewer CD steps.
+	MaxEpochs float64 `yaml:"max_epochs" json:"max_epochs"`
 	// Batch is the number of positive (and negative) patches per step (paper: 784).
 	Batch int `yaml:"batch" json:"batch"`
 	// LR is the energy's Adam learning rate (paper: 1e-4).
@@ -68,6 +71,15 @@ type TrainConfig struct {
 type LangevinConfig struct {
 	// StepSize is η; 0 means sampler.s2_start (the VGS drift step s2·α² ≈ s2).
 	StepSize float64 `yaml:"step_size" json:"step_size"`
+}
+
+// StepBudget is the number of CD steps for a pool of patches:
+// min(Steps, ⌈MaxEpochs·patches/Batch⌉) when MaxEpochs > 0, else Steps.
+func (t TrainConfig) StepBudget(patches int) int {
+	if t.MaxEpochs <= 0 || t.Batch < 1 {
+		return t.Steps
+	}
+	return min(t.Steps, int(math.Ceil(t.MaxEpochs*float64(patches)/float64(t.Batch))))
 }
 
 // FeaturesConfig chooses the backbone's feature maps and grid for fit (the
@@ -121,6 +133,8 @@ func (c Config) Validate() error {
 	switch {
 	case t.Steps < 0:
 		return fmt.Errorf("training.steps: must be ≥ 0, got %d", t.Steps)
+	case t.MaxEpochs < 0 || math.IsNaN(t.MaxEpochs):
+		return fmt.Errorf("training.max_epochs: must be ≥ 0 (0: no cap), got %g", t.MaxEpochs)
 	case t.Batch < 1:
 		return fmt.Errorf("training.batch: must be ≥ 1, got %d", t.Batch)
 	case !(t.LR > 0):

@@ -278,6 +278,11 @@ func fitGroup(ctx context.Context, o fitOptions, bb features.Backbone, cats []*d
 	}
 	logf(o.Log, "fit: %d training patches of dimension %d; energy %d parameters; sampler %s, %d steps\n",
 		t.NumPatches(), D, t.AE.NumParams(), o.Sampler, t.Cfg.Sampler.NStep)
+	if n := tc.StepBudget(t.NumPatches()); n < tc.Steps {
+		logf(o.Log, "fit: %d CD steps instead of %d: training.max_epochs %g passes over %d patches in batches of %d\n",
+			n, tc.Steps, tc.MaxEpochs, t.NumPatches(), tc.Batch)
+		tc.Steps = n
+	}
 	trainStart := time.Now()
 	var recon float64
 	if !t.Pretrained {
