@@ -12,11 +12,12 @@
 //     mobilenet_v2_1.0_224_quant.tflite run by the pure-Go interpreter of
 //     features/tflite in float32 on dequantized weights. Inputs are stretched to
 //     224×224 and mapped with the model's input quantization, x = (p − 128)/128.
-//     The outputs of inverted-residual blocks 5 (stride 8, 28×28×32) and 12
-//     (stride 16, 14×14×96) are resized bilinearly to one 14×14 grid,
-//     concatenated (128 channels), averaged over each cell's 3×3 neighbourhood
-//     and L2-normalised, as the paper does with EfficientNet stages
-//     (../shared/spec/VGS.md E.2–E.3). Only the graph up to block 12 is run.
+//     The outputs of inverted-residual blocks 5 (stride 8, 28×28×32), 12
+//     (stride 16, 14×14×96) and 15 (stride 32, 7×7×160) are resized bilinearly
+//     to one 14×14 grid, concatenated (288 channels), averaged over each cell's
+//     3×3 neighbourhood and L2-normalised, as the paper does with EfficientNet
+//     stages (../shared/spec/VGS.md E.2–E.3: 272 channels from four stages).
+//     Only the graph up to block 15 is run.
 //   - "filterbank": weight-free; colour mean and spread and oriented first- and
 //     second-derivative energies over a three-level pyramid (31 channels, 28×28),
 //     so that advgs runs with no download. It is much weaker (table below).

@@ -52,7 +52,7 @@ func TestMobileNetV2Extract(t *testing.T) {
 		t.Fatal(err)
 	}
 	info := b.Info()
-	if info.Channels != 128 || info.GridW != 14 || info.WeightsSHA256 != KnownWeights[MobileNetV2File] {
+	if info.Channels != 288 || info.GridW != 14 || info.WeightsSHA256 != KnownWeights[MobileNetV2File] {
 		t.Fatalf("info %+v", info)
 	}
 	cat := loadImage(t, sharedpath.Require(t, "weights/cat.bmp"))

@@ -36,6 +36,8 @@ func TestLayerChoice(t *testing.T) {
 		{"v2 block5+block12 (28×28)", "mobilenetv2", features.Options{Layers: []string{"block5", "block12"}, Grid: 28}},
 		{"v2 block2+block5+block12 (28×28)", "mobilenetv2", features.Options{Layers: []string{"block2", "block5", "block12"}, Grid: 28}},
 		{"v2 block5+block12 (14×14)", "mobilenetv2", features.Options{Layers: []string{"block5", "block12"}, Grid: 14}},
+		{"v2 block5+block12+block15 (14×14)", "mobilenetv2", features.Options{Layers: []string{"block5", "block12", "block15"}, Grid: 14}},
+		{"v2 block5+block9+block12 (14×14)", "mobilenetv2", features.Options{Layers: []string{"block5", "block9", "block12"}, Grid: 14}},
 		{"v2 expand6+expand13 (14×14)", "mobilenetv2", features.Options{Layers: []string{"expand6", "expand13"}, Grid: 14}},
 		{"v2 block5+block12 (28×28), no 3×3 averaging", "mobilenetv2", features.Options{Layers: []string{"block5", "block12"}, Grid: 28, Smooth: -1}},
 		{"filterbank (28×28)", "filterbank", features.Options{}},

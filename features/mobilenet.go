@@ -28,7 +28,7 @@ var MobileNetV2Layers = map[string]string{
 
 // DefaultMobileNetV2Layers is the layer choice of the mobilenetv2 backbone; see
 // the package documentation for the measurements behind it.
-var DefaultMobileNetV2Layers = []string{"block5", "block12"}
+var DefaultMobileNetV2Layers = []string{"block5", "block12", "block15"}
 
 // DefaultMobileNetV2Grid is the default grid side of the mobilenetv2 backbone.
 const DefaultMobileNetV2Grid = 14
