@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,8 +18,11 @@ import (
 // TestCompareKNN is the nearest-neighbour row of the comparison table in
 // README ("Detect anomalies"): the knn patch scorer fitted on exactly the training images fit
 // uses (same split, seed and hold-out), scored with the same metrics as eval.
+// ADVGS_COMPARE_LAYERS=block5,block12 picks other mobilenetv2 layers and
+// ADVGS_COMPARE_BANK=N keeps a random N-patch bank (the layer comparison of
+// features/doc.go uses 40000).
 //
-//	ADVGS_LONG=1 ADVGS_COMPARE_DATA=../shared/data/magnetic-tile \
+//	ADVGS_LONG=1 ADVGS_COMPARE_DATA=$PWD/../shared/data/magnetic-tile \
 //	  go test -tags openblas -run TestCompareKNN -v -timeout 30m ./cmd/advgs/
 func TestCompareKNN(t *testing.T) {
 	data := os.Getenv("ADVGS_COMPARE_DATA")
@@ -32,7 +37,12 @@ func TestCompareKNN(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bb, err := features.New(features.DefaultBackbone, features.Options{Weights: os.Getenv("ADVGS_WEIGHTS_FILE")})
+	opt := features.Options{Weights: os.Getenv("ADVGS_WEIGHTS_FILE")}
+	if l := os.Getenv("ADVGS_COMPARE_LAYERS"); l != "" {
+		opt.Layers = strings.Split(l, ",")
+	}
+	bank, _ := strconv.Atoi(os.Getenv("ADVGS_COMPARE_BANK"))
+	bb, err := features.New(features.DefaultBackbone, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,6 +53,9 @@ func TestCompareKNN(t *testing.T) {
 		err := extract(t.Context(), bb, train, func(_ datasets.Sample, g *features.Grid) error { return s.Add(*g) })
 		if err != nil {
 			t.Fatal(err)
+		}
+		if bank > 0 {
+			s.Subsample(bank, rand.New(rand.NewPCG(5, 5)))
 		}
 		fit := time.Since(start)
 		var scores []float64
@@ -73,7 +86,7 @@ func TestCompareKNN(t *testing.T) {
 		ia, _ := reports.AUROC(scores, labels)
 		pa, _ := px.AUROC()
 		ap, _ := px.AUPRO(0.3)
-		fmt.Printf("knn %s: train %d images, bank %d patches (%.1f MB); image AUROC %.3f pixel AUROC %.3f AUPRO %.3f; fit %.1f s; %.1f ms/image\n",
-			cat.Name, len(train), s.Len(), float64(s.Len()*s.C*4)/1e6, ia, pa, ap, fit.Seconds(), ms)
+		fmt.Printf("knn %s %v: train %d images, bank %d patches (%.1f MB); image AUROC %.3f pixel AUROC %.3f AUPRO %.3f; fit %.1f s; %.1f ms/image\n",
+			cat.Name, bb.Info().Layers, len(train), s.Len(), float64(s.Len()*s.C*4)/1e6, ia, pa, ap, fit.Seconds(), ms)
 	}
 }
