@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,8 +33,9 @@ type expCache struct {
 }
 
 // loadExpCache extracts (once) and caches in the temporary folder the features an
-// experiment needs, keyed by data folder, category and seed (delete the file after
-// changing the backbone or its options).
+// experiment needs, keyed by data folder, category, seed, layers and grid (the
+// config's features section; delete the file after changing anything else about
+// the backbone).
 func loadExpCache(t *testing.T, data string, cfg ebm.Config) *expCache {
 	ds, err := datasets.Open(data)
 	if err != nil {
@@ -45,11 +47,14 @@ func loadExpCache(t *testing.T, data string, cfg ebm.Config) *expCache {
 			cat = c
 		}
 	}
-	bb, err := features.New(features.DefaultBackbone, features.Options{Weights: os.Getenv("ADVGS_WEIGHTS_FILE")})
+	bb, err := features.New(features.DefaultBackbone, features.Options{Weights: os.Getenv("ADVGS_WEIGHTS_FILE"),
+		Layers: cfg.Features.Layers, Grid: cfg.Features.Grid})
 	if err != nil {
 		t.Fatal(err)
 	}
-	name := filepath.Join(os.TempDir(), fmt.Sprintf("advgs-exp-%s-%s-%d.gob", filepath.Base(data), cat.Name, cfg.Training.Seed))
+	info := bb.Info()
+	name := filepath.Join(os.TempDir(), fmt.Sprintf("advgs-exp-%s-%s-%d-%s-%d.gob", filepath.Base(data), cat.Name, cfg.Training.Seed,
+		strings.Join(info.Layers, "+"), info.GridW))
 	if f, err := os.Open(name); err == nil {
 		defer f.Close()
 		var c expCache
@@ -57,7 +62,7 @@ func loadExpCache(t *testing.T, data string, cfg ebm.Config) *expCache {
 			return &c
 		}
 	}
-	c := &expCache{Info: bb.Info()}
+	c := &expCache{Info: info}
 	train, _, _ := splitTrain([]*datasets.Category{cat}, cfg.Training, rand.New(rand.NewPCG(cfg.Training.Seed, 0xda7a)))
 	if err := extract(t.Context(), bb, train, func(_ datasets.Sample, g *features.Grid) error {
 		c.Pool = append(c.Pool, g.Data...)
