@@ -40,7 +40,7 @@ func fitCommand() *cli.Command {
 			&cli.StringFlag{Name: "out", Value: "model.advgs", Usage: "model `FILE` (a folder with --per-category)"},
 			&cli.StringFlag{Name: "sampler", Value: ebm.SamplerVGS, Usage: "negative sampler: vgs or langevin"},
 			&cli.Uint64Flag{Name: "seed", Usage: "random seed (overrides the config's training.seed)"},
-			&cli.IntFlag{Name: "steps", Usage: "CD step budget (overrides training.steps)"},
+			&cli.IntFlag{Name: "steps", Usage: "CD step budget (overrides training.steps; training.max_epochs still caps it)"},
 			&cli.BoolFlag{Name: "per-category", Usage: "train one model per category into the --out folder"},
 			&cli.BoolFlag{Name: "resume", Usage: "continue from the checkpoint MODEL.ckpt of an interrupted run"},
 			&cli.BoolFlag{Name: "quiet", Usage: "no progress output"},
