@@ -157,7 +157,8 @@ func TestBelow(t *testing.T) {
 }
 
 // TestFitFeaturesConfig fits with a non-default feature grid from the config's
-// features section; eval and score must rebuild that backbone from the model.
+// features section; eval (and score, through the same backboneFor) must rebuild
+// that backbone from the model.
 func TestFitFeaturesConfig(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
