@@ -17,11 +17,7 @@ import (
 // the weight-free filterbank backbone and a shortened recipe.
 func TestFitEvalScoreSynthetic(t *testing.T) {
 	dir := t.TempDir()
-	data := filepath.Join(dir, "data")
-	if err := datasets.Synthesize(data, datasets.SynthConfig{Categories: []string{"grain"}, Size: 96, Train: 12, TestGood: 3, TestPerDefect: 2},
-		rand.New(rand.NewPCG(1, 2))); err != nil {
-		t.Fatal(err)
-	}
+	data := synthData(t, dir, datasets.SynthConfig{Categories: []string{"grain"}, Size: 96, Train: 12, TestGood: 3, TestPerDefect: 2}, 1, 2)
 	cfg := tinyEBMConfig(t)
 	cfg.Training.Steps, cfg.Training.PretrainSteps, cfg.Training.CheckpointEvery = 4, 20, 2
 	model := filepath.Join(dir, "m.advgs")
@@ -133,6 +129,17 @@ func TestFitRejectsBadInput(t *testing.T) {
 	}
 }
 
+// synthData writes a synthetic dataset (datasets.Synthesize, seeded by seed1,
+// seed2) into dir/data and returns that folder.
+func synthData(t *testing.T, dir string, sc datasets.SynthConfig, seed1, seed2 uint64) string {
+	t.Helper()
+	data := filepath.Join(dir, "data")
+	if err := datasets.Synthesize(data, sc, rand.New(rand.NewPCG(seed1, seed2))); err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
 // tinyEBMConfig is the default recipe shrunk for tests: tiny energy and value
 // networks, batches of 64. Callers set the step counts.
 func tinyEBMConfig(t *testing.T) ebm.Config {
@@ -161,11 +168,7 @@ func TestBelow(t *testing.T) {
 // that backbone from the model.
 func TestFitFeaturesConfig(t *testing.T) {
 	dir := t.TempDir()
-	data := filepath.Join(dir, "data")
-	if err := datasets.Synthesize(data, datasets.SynthConfig{Categories: []string{"grain"}, Size: 64, Train: 6, TestGood: 2, TestPerDefect: 1},
-		rand.New(rand.NewPCG(3, 4))); err != nil {
-		t.Fatal(err)
-	}
+	data := synthData(t, dir, datasets.SynthConfig{Categories: []string{"grain"}, Size: 64, Train: 6, TestGood: 2, TestPerDefect: 1}, 3, 4)
 	cfg := tinyEBMConfig(t)
 	cfg.Training.Steps, cfg.Training.PretrainSteps = 2, 10
 	cfg.Features.Grid = 14

@@ -21,11 +21,7 @@ func TestReportScale(t *testing.T) {
 		t.Skip("ADVGS_LONG=1 runs the 1,000-image report check")
 	}
 	dir := t.TempDir()
-	data := filepath.Join(dir, "data")
-	if err := datasets.Synthesize(data, datasets.SynthConfig{Categories: []string{"stone"}, Size: 512, Train: 1, TestGood: 250, TestPerDefect: 250},
-		rand.New(rand.NewPCG(1, 1))); err != nil {
-		t.Fatal(err)
-	}
+	data := synthData(t, dir, datasets.SynthConfig{Categories: []string{"stone"}, Size: 512, Train: 1, TestGood: 250, TestPerDefect: 250}, 1, 1)
 	ds, err := datasets.Open(data)
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"image"
 	_ "image/jpeg"
 	_ "image/png"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -23,11 +22,7 @@ import (
 // fits a tiny filterbank model on it in about a second.
 func fitTiny(t *testing.T, dir string) (data, model string) {
 	t.Helper()
-	data = filepath.Join(dir, "data")
-	if err := datasets.Synthesize(data, datasets.SynthConfig{Categories: []string{"grain", "stone"}, Size: 96, Train: 10, TestGood: 3, TestPerDefect: 2},
-		rand.New(rand.NewPCG(3, 4))); err != nil {
-		t.Fatal(err)
-	}
+	data = synthData(t, dir, datasets.SynthConfig{Categories: []string{"grain", "stone"}, Size: 96, Train: 10, TestGood: 3, TestPerDefect: 2}, 3, 4)
 	cfg := tinyEBMConfig(t)
 	cfg.Training.Steps, cfg.Training.PretrainSteps, cfg.Training.CheckpointEvery = 2, 60, 0
 	model = filepath.Join(dir, "m.advgs")
