@@ -24,11 +24,16 @@ type Config struct {
 	VLR         float64  `yaml:"v_lr"`         // Adam learning rate of the value network
 	ILR         *float64 `yaml:"i_lr"`         // Adam learning rate of init_sigma; nil = fixed
 	ClipEnergy  *float64 `yaml:"clip_energy"`  // clamp E from above at this value
-	ClipGrad    *float64 `yaml:"clip_grad"`    // clip the value gradients' global L2 norm
-	TDLoss      nn.Loss  `yaml:"TD_loss"`      // l2 (default), l1 or smooth_l1
-	DEffective  *int     `yaml:"D_effective"`  // D used in every D-dependent formula
-	ScaleWithD  bool     `yaml:"scale_with_D"` // the network outputs V/D
-	Normalize   bool     `yaml:"normalize"`    // sphere-constrained variant
+	// ClipEnergyLog (not in the paper) compresses instead of cutting: above
+	// clip_energy the TD target sees c + log(1 + E − c), which keeps the order of
+	// very high energies (an LJ wall) bounded. The last step's gradient is still
+	// zero above c.
+	ClipEnergyLog bool     `yaml:"clip_energy_log"`
+	ClipGrad      *float64 `yaml:"clip_grad"`    // clip the value gradients' global L2 norm
+	TDLoss        nn.Loss  `yaml:"TD_loss"`      // l2 (default), l1 or smooth_l1
+	DEffective    *int     `yaml:"D_effective"`  // D used in every D-dependent formula
+	ScaleWithD    bool     `yaml:"scale_with_D"` // the network outputs V/D
+	Normalize     bool     `yaml:"normalize"`    // sphere-constrained variant
 	// Invariant, when set, wraps the value network in the E(n)- and permutation-
 	// invariant distance features of particle systems (VGS.md B.5).
 	Invariant *InvariantConfig `yaml:"invariant"`
@@ -118,6 +123,9 @@ func (c Config) Validate() error {
 	}
 	if c.ClipGrad != nil && !(*c.ClipGrad > 0) {
 		return fmt.Errorf("sampler.clip_grad: must be > 0 when set, got %g", *c.ClipGrad)
+	}
+	if c.ClipEnergyLog && c.ClipEnergy == nil {
+		return fmt.Errorf("sampler.clip_energy_log: needs sampler.clip_energy")
 	}
 	if c.ClipEnergy != nil && math.IsNaN(*c.ClipEnergy) {
 		return fmt.Errorf("sampler.clip_energy: NaN")

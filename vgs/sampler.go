@@ -259,14 +259,21 @@ func zeroClipped(g, e []float32, clip float64, D int) {
 	}
 }
 
-func clampEnergy(e []float32, clip *float64) {
+// clampEnergy applies clip_energy to TD-target energies: min(E, c), or with
+// logarithmic compression c + log(1 + E − c) above c.
+func clampEnergy(e []float32, clip *float64, log bool) {
 	if clip == nil {
 		return
 	}
 	c := float32(*clip)
 	for i, v := range e {
 		if v > c {
-			e[i] = c
+			if log {
+				// +Inf (overflowing float32 energies) counts as MaxFloat32: ≈ c + 88.7.
+				e[i] = c + float32(math.Log1p(min(float64(v), math.MaxFloat32)-float64(c)))
+			} else {
+				e[i] = c
+			}
 		}
 	}
 }
@@ -381,7 +388,7 @@ func (s *Sampler) UpdateTD(tr *Trajectory, e Energy, nUpdate int, rng *rand.Rand
 				}
 				lastE = slices.Grow(lastE[:0], len(lastRows))[:len(lastRows)]
 				e.Energy(lastE, lastX)
-				clampEnergy(lastE, cfg.ClipEnergy)
+				clampEnergy(lastE, cfg.ClipEnergy, cfg.ClipEnergyLog)
 				for k, r := range lastRows {
 					vn[r] = lastE[k]
 				}

@@ -332,3 +332,30 @@ func TestDivergenceReported(t *testing.T) {
 		t.Errorf("a healthy run: %v", err)
 	}
 }
+
+func TestClampEnergy(t *testing.T) {
+	c := 100.0
+	for _, log := range []bool{false, true} {
+		e := []float32{50, 100, 200, float32(math.Inf(1))}
+		clampEnergy(e, &c, log)
+		want := []float32{50, 100, 100, 100}
+		if log {
+			want = []float32{50, 100, 100 + float32(math.Log(101)), 100 + float32(math.Log1p(math.MaxFloat32-100))}
+		}
+		for i := range e {
+			if math.Abs(float64(e[i]-want[i])) > 1e-4 {
+				t.Errorf("log %v: clamp(%d) = %v, want %v", log, i, e[i], want[i])
+			}
+		}
+	}
+	e := []float32{1e9}
+	clampEnergy(e, nil, true)
+	if e[0] != 1e9 {
+		t.Errorf("no clip_energy changed %v", e[0])
+	}
+	bad := testConfig(3)
+	bad.Tau, bad.ClipEnergy, bad.ClipEnergyLog = 1, nil, true
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "clip_energy") {
+		t.Errorf("clip_energy_log without clip_energy: %v", err)
+	}
+}
