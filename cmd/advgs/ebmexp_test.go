@@ -165,7 +165,7 @@ func TestEBMExperiment(t *testing.T) {
 			t.Fatal(err)
 		}
 		if tr.Step%every == 0 || tr.Step == cfg.Training.Steps {
-			img, px := expEval(c, tr.AE, tr.Step == cfg.Training.Steps)
+			img, px := expEval(c, tr.AE, true)
 			fmt.Printf("cd %d: loss %.4f E+ %.4f E- %.4f recon %.4f td %.3g vel %.3g scale %.3f  image %.3f pixel %.3f  (%.0f s)\n",
 				tr.Step, st.Loss, st.Ep, st.En, st.Recon, st.TDLoss, st.Velocity, tr.AE.Scale.Data[0], img, px, time.Since(start).Seconds())
 		}
