@@ -211,6 +211,15 @@ func TestStepBudget(t *testing.T) {
 	if got := tc.StepBudget(10); got != 800 {
 		t.Errorf("no cap: %d", got)
 	}
+	tc.PretrainSteps, tc.PretrainMaxEpochs = 15000, 35
+	for _, c := range []struct{ patches, want int }{
+		{8820, 1206},    // ⌈35·8820/256⌉
+		{111916, 15000}, // magnetic tile: 34.3 epochs, under the cap
+	} {
+		if got := tc.PretrainBudget(c.patches); got != c.want {
+			t.Errorf("PretrainBudget(%d) = %d, want %d", c.patches, got, c.want)
+		}
+	}
 	cfg := tinyConfig()
 	cfg.Complete(8)
 	if err := cfg.Validate(); err != nil {
@@ -219,5 +228,9 @@ func TestStepBudget(t *testing.T) {
 	cfg.Training.MaxEpochs = -1
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "training.max_epochs") {
 		t.Errorf("negative max_epochs: %v", err)
+	}
+	cfg.Training.MaxEpochs, cfg.Training.PretrainMaxEpochs = 0, -1
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "training.pretrain_max_epochs") {
+		t.Errorf("negative pretrain_max_epochs: %v", err)
 	}
 }

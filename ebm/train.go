@@ -49,6 +49,10 @@ type TrainConfig struct {
 	// the energy, standing in for the paper's unpublished pre-trained autoencoder.
 	PretrainSteps int     `yaml:"pretrain_steps" json:"pretrain_steps"`
 	PretrainLR    float64 `yaml:"pretrain_lr" json:"pretrain_lr"`
+	// PretrainMaxEpochs, when > 0, caps PretrainSteps at that many passes over
+	// the training patches (see PretrainBudget), so that a small training set is
+	// not memorised.
+	PretrainMaxEpochs float64 `yaml:"pretrain_max_epochs" json:"pretrain_max_epochs,omitempty"`
 	// PatchesPerImage subsamples the training patches of each image (0: all).
 	PatchesPerImage int `yaml:"patches_per_image" json:"patches_per_image"`
 	// MaxImages caps the training images per category (0: all), chosen at random.
@@ -76,10 +80,22 @@ type LangevinConfig struct {
 // StepBudget is the number of CD steps for a pool of patches:
 // min(Steps, ⌈MaxEpochs·patches/Batch⌉) when MaxEpochs > 0, else Steps.
 func (t TrainConfig) StepBudget(patches int) int {
-	if t.MaxEpochs <= 0 || t.Batch < 1 {
-		return t.Steps
+	return capEpochs(t.Steps, t.MaxEpochs, patches, t.Batch)
+}
+
+// PretrainBudget is the number of pre-training steps for a pool of patches:
+// min(PretrainSteps, ⌈PretrainMaxEpochs·patches/Batch⌉) when PretrainMaxEpochs > 0,
+// else PretrainSteps.
+func (t TrainConfig) PretrainBudget(patches int) int {
+	return capEpochs(t.PretrainSteps, t.PretrainMaxEpochs, patches, t.Batch)
+}
+
+// capEpochs is min(steps, ⌈epochs·patches/batch⌉), or steps when epochs ≤ 0.
+func capEpochs(steps int, epochs float64, patches, batch int) int {
+	if epochs <= 0 || batch < 1 {
+		return steps
 	}
-	return min(t.Steps, int(math.Ceil(t.MaxEpochs*float64(patches)/float64(t.Batch))))
+	return min(steps, int(math.Ceil(epochs*float64(patches)/float64(batch))))
 }
 
 // FeaturesConfig chooses the backbone's feature maps and grid for fit (the
@@ -135,6 +151,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("training.steps: must be ≥ 0, got %d", t.Steps)
 	case t.MaxEpochs < 0 || math.IsNaN(t.MaxEpochs):
 		return fmt.Errorf("training.max_epochs: must be ≥ 0 (0: no cap), got %g", t.MaxEpochs)
+	case t.PretrainMaxEpochs < 0 || math.IsNaN(t.PretrainMaxEpochs):
+		return fmt.Errorf("training.pretrain_max_epochs: must be ≥ 0 (0: no cap), got %g", t.PretrainMaxEpochs)
 	case t.Batch < 1:
 		return fmt.Errorf("training.batch: must be ≥ 1, got %d", t.Batch)
 	case !(t.LR > 0):
@@ -272,7 +290,7 @@ func (t *Trainer) Pretrain(ctx context.Context, onStep func(step int, recon floa
 	B := tc.Batch
 	x := make([]float32, B*t.D)
 	c := float32(t.AE.Config.Tau) / (t.AE.Scale.Data[0] * t.AE.Scale.Data[0]) // E·c = err
-	for k := 0; k < tc.PretrainSteps; k++ {
+	for k, n := 0, tc.PretrainBudget(t.NumPatches()); k < n; k++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}

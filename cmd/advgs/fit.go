@@ -283,10 +283,15 @@ func fitGroup(ctx context.Context, o fitOptions, bb features.Backbone, cats []*d
 			n, tc.Steps, tc.MaxEpochs, t.NumPatches(), tc.Batch)
 		tc.Steps = n
 	}
+	pre := tc.PretrainBudget(t.NumPatches())
+	if !t.Pretrained && pre < tc.PretrainSteps {
+		logf(o.Log, "fit: %d pre-training steps instead of %d: training.pretrain_max_epochs %g passes over %d patches in batches of %d\n",
+			pre, tc.PretrainSteps, tc.PretrainMaxEpochs, t.NumPatches(), tc.Batch)
+	}
 	trainStart := time.Now()
 	var recon float64
 	if !t.Pretrained {
-		pb := progress.New(o.Log, tc.PretrainSteps, "pretrain")
+		pb := progress.New(o.Log, pre, "pretrain")
 		err = t.Pretrain(ctx, func(k int, r float64) {
 			recon = r
 			pb.Add(1, fmt.Sprintf("recon %.4f", r))
@@ -353,7 +358,7 @@ func fitGroup(ctx context.Context, o fitOptions, bb features.Backbone, cats []*d
 	}
 	rep := fitReport{Model: out, Data: o.Data, Categories: names, Backbone: info.Name, BLAS: fastblas.Name, Sampler: o.Sampler,
 		TrainImages: len(train), HeldOut: len(held), Patches: t.NumPatches(), Params: t.AE.NumParams(),
-		Iterations: t.Step, Pretrain: tc.PretrainSteps, WallSeconds: time.Since(start).Seconds(), FeatSeconds: featSec,
+		Iterations: t.Step, Pretrain: pre, WallSeconds: time.Since(start).Seconds(), FeatSeconds: featSec,
 		TrainSeconds: trainSec, FinalLosses: last, PretrainRecon: recon, Threshold: model.Meta.Threshold,
 		ThresholdFrom: model.Meta.ThresholdFrom, Config: t.Cfg}
 	b, _ := json.MarshalIndent(rep, "", "  ")
