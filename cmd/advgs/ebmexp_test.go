@@ -89,10 +89,10 @@ func loadExpCache(t *testing.T, data string, cfg ebm.Config) *expCache {
 	return c
 }
 
-// expEval scores the cached test set with the energy: image AUROC always, pixel
-// AUROC when pixel is set (and prints the pixel AUROC of σ = 4 px blurred maps, the
-// measurement behind advgs offering no blur).
-func expEval(c *expCache, ae *ebm.AE, pixel bool) (img, px float64) {
+// expEval scores the cached test set with the energy: image and pixel AUROC (and
+// prints the pixel AUROC of σ = 4 px blurred maps, the measurement behind advgs
+// offering no blur).
+func expEval(c *expCache, ae *ebm.AE) (img, px float64) {
 	var scores []float64
 	var set, setb reports.PixelSet
 	patch := make([]float32, c.Info.GridH*c.Info.GridW)
@@ -104,20 +104,16 @@ func expEval(c *expCache, ae *ebm.AE, pixel bool) (img, px float64) {
 			s = max(s, float64(v))
 		}
 		scores = append(scores, s)
-		if pixel {
-			geo := c.Geom[i]
-			geo.ImageW, geo.ImageH = evalRes, evalRes
-			heat, _ = geo.Upsample(patch, heat)
-			set.Add(heat, c.Mask[i], evalRes, evalRes)
-			setb.Add(blur(heat, evalRes, evalRes, 4), c.Mask[i], evalRes, evalRes)
-		}
+		geo := c.Geom[i]
+		geo.ImageW, geo.ImageH = evalRes, evalRes
+		heat, _ = geo.Upsample(patch, heat)
+		set.Add(heat, c.Mask[i], evalRes, evalRes)
+		setb.Add(blur(heat, evalRes, evalRes, 4), c.Mask[i], evalRes, evalRes)
 	}
 	img, _ = reports.AUROC(scores, c.Label)
-	if pixel {
-		px, _ = set.AUROC()
-		pb, _ := setb.AUROC()
-		fmt.Printf("pixel AUROC with σ=4 blur: %.3f\n", pb)
-	}
+	px, _ = set.AUROC()
+	pb, _ := setb.AUROC()
+	fmt.Printf("pixel AUROC with σ=4 blur: %.3f\n", pb)
 	return img, px
 }
 
@@ -157,7 +153,7 @@ func TestEBMExperiment(t *testing.T) {
 	if err := tr.Pretrain(t.Context(), func(_ int, r float64) { recon = r }); err != nil {
 		t.Fatal(err)
 	}
-	img, px := expEval(c, tr.AE, true)
+	img, px := expEval(c, tr.AE)
 	fmt.Printf("pretrain %d: recon %.4f  image %.3f pixel %.3f  (%.0f s)\n", cfg.Training.PretrainSteps, recon, img, px, time.Since(start).Seconds())
 	for tr.Step < cfg.Training.Steps {
 		st, err := tr.TrainStep()
@@ -165,7 +161,7 @@ func TestEBMExperiment(t *testing.T) {
 			t.Fatal(err)
 		}
 		if tr.Step%every == 0 || tr.Step == cfg.Training.Steps {
-			img, px := expEval(c, tr.AE, true)
+			img, px := expEval(c, tr.AE)
 			fmt.Printf("cd %d: loss %.4f E+ %.4f E- %.4f recon %.4f td %.3g vel %.3g scale %.3f  image %.3f pixel %.3f  (%.0f s)\n",
 				tr.Step, st.Loss, st.Ep, st.En, st.Recon, st.TDLoss, st.Velocity, tr.AE.Scale.Data[0], img, px, time.Since(start).Seconds())
 		}
