@@ -302,3 +302,65 @@ func parseOptions(f *fb, code BuiltinOp, t table) Options {
 	}
 	return o
 }
+
+// Resize sets the model's input to h×w pixels and propagates the new spatial
+// size through the graph's convolutions, poolings and element-wise operators
+// (out = ⌈in/stride⌉ for SAME padding, ⌊(in − (k−1)d − 1)/stride⌋ + 1 for
+// VALID), so that a fully convolutional prefix of the model runs at another
+// resolution. The propagation stops at the first operator of another kind (a
+// classifier's reshape, say): its outputs, and everything after them, keep the
+// file's shapes, and NewInterpreter refuses them if they are requested and no
+// longer fit. So does an operator whose window no longer fits its input. Constant tensors (weights) are never changed; Resize copies every
+// shape it rewrites, so tensors shared with other models are not affected.
+func (m *Model) Resize(h, w int) error {
+	if len(m.Inputs) != 1 {
+		return fmt.Errorf("tflite: resize: model has %d inputs, want 1", len(m.Inputs))
+	}
+	in := m.Tensors[m.Inputs[0]]
+	if len(in.Shape) != 4 {
+		return fmt.Errorf("tflite: resize: input shape %v is not NHWC", in.Shape)
+	}
+	if h < 1 || w < 1 {
+		return fmt.Errorf("tflite: resize: input size %d×%d, want positive sides", h, w)
+	}
+	set := func(t *Tensor, h, w int) {
+		t.Shape = []int{t.Shape[0], h, w, t.Shape[3]}
+	}
+	set(in, h, w)
+	for _, op := range m.Operators {
+		if len(op.Inputs) == 0 || len(op.Outputs) != 1 || op.Inputs[0] < 0 {
+			return nil
+		}
+		src, dst := m.Tensors[op.Inputs[0]], m.Tensors[op.Outputs[0]]
+		if len(src.Shape) != 4 || len(dst.Shape) != 4 {
+			return nil
+		}
+		switch op.Code {
+		case OpConv2D, OpDepthwiseConv2D, OpAveragePool2D, OpMaxPool2D:
+			kh, kw, dh, dw := op.Opts.FilterH, op.Opts.FilterW, 1, 1
+			if op.Code == OpConv2D || op.Code == OpDepthwiseConv2D {
+				if len(op.Inputs) < 2 || op.Inputs[1] < 0 || len(m.Tensors[op.Inputs[1]].Shape) != 4 {
+					return nil
+				}
+				fs := m.Tensors[op.Inputs[1]].Shape
+				kh, kw, dh, dw = fs[1], fs[2], op.Opts.DilationH, op.Opts.DilationW
+			}
+			if op.Opts.StrideH < 1 || op.Opts.StrideW < 1 || kh < 1 || kw < 1 || dh < 1 || dw < 1 {
+				return nil
+			}
+			oh, _ := outSize(src.Shape[1], kh, op.Opts.StrideH, dh, op.Opts.Padding)
+			ow, _ := outSize(src.Shape[2], kw, op.Opts.StrideW, dw, op.Opts.Padding)
+			if oh < 1 || ow < 1 {
+				// Too small a map for this window (a classifier's VALID
+				// pooling): stop here, as for an unknown operator.
+				return nil
+			}
+			set(dst, oh, ow)
+		case OpAdd, OpMul:
+			set(dst, src.Shape[1], src.Shape[2])
+		default:
+			return nil
+		}
+	}
+	return nil
+}

@@ -163,3 +163,63 @@ func TestBatchMatchesSingle(t *testing.T) {
 		}
 	}
 }
+
+// TestResize runs MobileNetV2's convolutional part at other input sizes: every
+// feature map's side is ⌈input/stride⌉, the classifier part keeps the file's
+// shapes and is refused if requested, and bad sizes are refused.
+func TestResize(t *testing.T) {
+	path := sharedpath.Require(t, "weights/mobilenet_v2_1.0_224_quant.tflite")
+	find := func(m *Model, name string) int {
+		for i, tn := range m.Tensors {
+			if strings.HasPrefix(tn.Name, name) && tn.Data == nil {
+				return i
+			}
+		}
+		t.Fatalf("no tensor %s", name)
+		return -1
+	}
+	for _, side := range []int{320, 33} {
+		m, err := Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Resize(side, side); err != nil {
+			t.Fatal(err)
+		}
+		b5 := find(m, "MobilenetV2/expanded_conv_5/add")
+		b15 := find(m, "MobilenetV2/expanded_conv_15/add")
+		ceil := func(s int) int { return (side + s - 1) / s }
+		if sh := m.Tensors[b5].Shape; sh[1] != ceil(8) || sh[2] != ceil(8) || sh[3] != 32 {
+			t.Fatalf("input %d: block 5 shape %v, want side %d", side, sh, ceil(8))
+		}
+		if sh := m.Tensors[b15].Shape; sh[1] != ceil(32) || sh[2] != ceil(32) || sh[3] != 160 {
+			t.Fatalf("input %d: block 15 shape %v, want side %d", side, sh, ceil(32))
+		}
+		it, err := NewInterpreter(m, InterpreterOptions{Outputs: []int{b5, b15}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := make([]float32, side*side*3)
+		for i := range in {
+			in[i] = float32(i%7) / 7
+		}
+		if err := it.Run(in, 1); err != nil {
+			t.Fatal(err)
+		}
+		if out, sh := it.Output(b15); len(out) != sh[1]*sh[2]*sh[3] {
+			t.Fatalf("output of %d values for shape %v", len(out), sh)
+		}
+		if side == 320 {
+			if _, err := NewInterpreter(m, InterpreterOptions{}); err == nil {
+				t.Fatal("the classifier was accepted after a resize that breaks its shapes")
+			}
+		}
+	}
+	m, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Resize(0, 224); err == nil {
+		t.Fatal("a zero-height input was accepted")
+	}
+}
