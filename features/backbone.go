@@ -49,12 +49,19 @@ type Options struct {
 	Layers []string
 	// Grid is the side of the output grid in cells; 0 means the backbone default.
 	Grid int
+	// Input is the side in pixels of the square input every image is stretched
+	// to; 0 means the backbone default (224 for mobilenetv2, whose convolutions
+	// run at any size: a larger input gives each patch a smaller share of the
+	// image, at a cost that grows with the pixel count).
+	Input int
 	// Smooth is the radius r of the (2r+1)×(2r+1) neighbourhood averaging of patch
 	// vectors before normalisation; 0 means the default (1), −1 turns it off.
 	Smooth int
 	// Batch is the number of images run through the network together; 0 means 8.
 	Batch int
-	// Threads bounds the goroutines of Go-side loops; 0 means GOMAXPROCS.
+	// Threads bounds the goroutines of Go-side loops; 0 means GOMAXPROCS. The
+	// mobilenetv2 backbone also runs up to Threads images of a batch at once,
+	// each on its own interpreter.
 	Threads int
 	// Progress receives the download progress bar when weights are fetched; nil
 	// means os.Stderr.

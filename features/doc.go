@@ -17,7 +17,8 @@
 //     to one 14×14 grid, concatenated (288 channels), averaged over each cell's
 //     3×3 neighbourhood and L2-normalised, as the paper does with EfficientNet
 //     stages (../shared/spec/VGS.md E.2–E.3: 272 channels from four stages).
-//     Only the graph up to block 15 is run.
+//     Only the graph up to block 15 is run. Options.Input runs it at another
+//     input size (tflite.Model.Resize); the grid keeps its side.
 //   - "filterbank": weight-free; colour mean and spread and oriented first- and
 //     second-derivative energies over a three-level pyramid (31 channels, 28×28),
 //     so that advgs runs with no download. It is much weaker (table below).
@@ -75,11 +76,12 @@
 //
 //	| build                             | mobilenetv2 ms/image | filterbank ms/image |
 //	|-----------------------------------|----------------------|---------------------|
-//	| pure Go (gonum)                   | 29 quiet, 47 loaded  | 1.6 quiet, 3 loaded |
-//	| -tags openblas                    | 22–29                | 1.8–3               |
-//	| -tags openblas, OPENBLAS_NUM_THREADS=1 | 21              |                     |
+//	| pure Go (gonum)                   | 48–49 (was 60–62)    | 1.6 quiet, 3 loaded |
+//	| -tags openblas                    | 17.5–19 (was 27–29)  | 1.8–3               |
 //
-// ("loaded": other jobs held the machine at load average 4 on its 2 cores.)
+// ("was": the same machine and hour, before session 11 gave every worker its own
+// interpreter and fused the 3×3 depthwise kernel; see the mobileNet type and
+// tflite's depthwise3x3 for the profiles behind both.)
 // Targets: ≤ 120 pure Go, ≤ 40 OpenBLAS, ≤ 15 filterbank. The profile lesson is
 // in the tflite.Interpreter documentation.
 package features

@@ -73,6 +73,67 @@ func TestMobileNetV2Extract(t *testing.T) {
 	if g := grids[0].Geom; g.ImageW != 512 || g.ImageH != 341 || g.GridW != 14 || g.ReceptiveField < 100 {
 		t.Fatalf("geometry %+v", g)
 	}
+	// One worker (one interpreter) gives the grids the concurrent workers give.
+	one, err := New("mobilenetv2", Options{Weights: w, Batch: 2, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq, err := one.Extract([]image.Image{cat, hop, cat}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range seq {
+		for k, v := range seq[i].Data {
+			if d := v - grids[i].Data[k]; d > 1e-5 || d < -1e-5 {
+				t.Fatalf("image %d: one worker and %d workers differ at %d: %v vs %v", i, len(b.(*mobileNet).its), k, v, grids[i].Data[k])
+			}
+		}
+	}
+}
+
+// TestMobileNetV2Input runs the network at another input size: the grid keeps
+// its side, the record says the new input, and an impossible size is refused.
+func TestMobileNetV2Input(t *testing.T) {
+	w := sharedpath.Require(t, "weights/"+MobileNetV2File)
+	b, err := New("mobilenetv2", Options{Weights: w, Input: 320})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := b.Info()
+	if info.InputW != 320 || info.InputH != 320 || info.GridW != 14 || info.Channels != 288 {
+		t.Fatalf("info %+v", info)
+	}
+	cat := loadImage(t, sharedpath.Require(t, "weights/cat.bmp"))
+	grids, err := b.Extract([]image.Image{cat}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGrid(t, grids[0], info)
+	if g := grids[0].Geom; g.InputW != 320 || g.InputH != 320 {
+		t.Fatalf("geometry %+v", g)
+	}
+	// The features change with the input size (the patches see less of the image).
+	d224, err := New("mobilenetv2", Options{Weights: w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := d224.Extract([]image.Image{cat}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var diff float64
+	for k, v := range ref[0].Data {
+		diff += math.Abs(float64(v - grids[0].Data[k]))
+	}
+	if diff < 1 {
+		t.Fatalf("320-px and 224-px features differ by only %v in total", diff)
+	}
+	if _, err := New("mobilenetv2", Options{Weights: w, Input: 8}); err == nil {
+		t.Fatal("an 8-px input was accepted")
+	}
+	if _, err := New("filterbank", Options{Input: 320}); err == nil {
+		t.Fatal("filterbank accepted input 320")
+	}
 }
 
 func TestFilterBankExtract(t *testing.T) {

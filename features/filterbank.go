@@ -55,6 +55,9 @@ func newFilterBank(opt Options) (Backbone, error) {
 		grid = DefaultFilterBankGrid
 	}
 	size := 224
+	if opt.Input > 0 && opt.Input != size {
+		return nil, fmt.Errorf("features: filterbank input size is fixed at %d px (got %d)", size, opt.Input)
+	}
 	if size%grid != 0 || (size/grid)%4 != 0 {
 		return nil, fmt.Errorf("features: filterbank grid %d must divide 224 into cells of a multiple of 4 px (7, 14, 28, 56)", grid)
 	}
