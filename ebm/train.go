@@ -108,6 +108,8 @@ type FeaturesConfig struct {
 	Layers []string `yaml:"layers" json:"layers,omitempty"`
 	// Grid is the side of the patch grid in cells.
 	Grid int `yaml:"grid" json:"grid,omitempty"`
+	// Input is the side in pixels of the square input images are stretched to.
+	Input int `yaml:"input" json:"input,omitempty"`
 }
 
 // ScoreConfig controls scoring and the default threshold.
@@ -138,6 +140,9 @@ func (c *Config) Complete(dim int) {
 func (c Config) Validate() error {
 	if c.Features.Grid < 0 {
 		return fmt.Errorf("features.grid: must be ≥ 0 (0: the backbone's default), got %d", c.Features.Grid)
+	}
+	if c.Features.Input < 0 {
+		return fmt.Errorf("features.input: must be ≥ 0 (0: the backbone's default), got %d", c.Features.Input)
 	}
 	if err := c.Energy.Validate(); err != nil {
 		return err

@@ -11,6 +11,8 @@ import (
 
 	"github.com/advgs/advgs/datasets"
 	"github.com/advgs/advgs/ebm"
+	"github.com/advgs/advgs/features"
+	"github.com/advgs/advgs/internal/sharedpath"
 )
 
 // TestFitEvalScoreSynthetic runs fit → eval → score on a small synthetic dataset with
@@ -191,8 +193,32 @@ func TestFitFeaturesConfig(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "config features") {
 		t.Errorf("layers the backbone does not have: %v", err)
 	}
-	cfg.Features.Layers, cfg.Features.Grid = nil, -1
+	cfg.Features.Layers, cfg.Features.Input = nil, 320
+	_, err = runFit(t.Context(), fitOptions{Data: data, Config: cfg, Backbone: "filterbank", Out: model, Sampler: ebm.SamplerVGS, Offline: true})
+	if err == nil || !strings.Contains(err.Error(), "config features") || !strings.Contains(err.Error(), "input") {
+		t.Errorf("an input size the filter bank cannot run: %v", err)
+	}
+	cfg.Features.Input, cfg.Features.Grid = 0, -1
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "features.grid") {
 		t.Errorf("negative grid: %v", err)
+	}
+	cfg.Features.Input, cfg.Features.Grid = -5, 0
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "features.input") {
+		t.Errorf("negative input: %v", err)
+	}
+	// mobilenetv2 at a 256-px input: the model records it and eval rebuilds it.
+	w := sharedpath.Require(t, "weights/"+features.MobileNetV2File)
+	cfg.Features.Input, cfg.Features.Grid = 256, 7
+	if _, err := runFit(t.Context(), fitOptions{Data: data, Config: cfg, Backbone: "mobilenetv2", Weights: w, Out: model, Sampler: ebm.SamplerVGS, Offline: true}); err != nil {
+		t.Fatal(err)
+	}
+	if m, err = ebm.Load(model); err != nil {
+		t.Fatal(err)
+	}
+	if b := m.Meta.Backbone; b.InputW != 256 || b.GridW != 7 {
+		t.Fatalf("model backbone %+v, config asked for input 256 and grid 7", b)
+	}
+	if _, err := runEval(t.Context(), model, data, w, true, nil); err != nil {
+		t.Fatalf("eval of a model with a 256-px input: %v", err)
 	}
 }

@@ -48,13 +48,17 @@ func loadExpCache(t *testing.T, data string, cfg ebm.Config) *expCache {
 		}
 	}
 	bb, err := features.New(features.DefaultBackbone, features.Options{Weights: os.Getenv("ADVGS_WEIGHTS_FILE"),
-		Layers: cfg.Features.Layers, Grid: cfg.Features.Grid})
+		Layers: cfg.Features.Layers, Grid: cfg.Features.Grid, Input: cfg.Features.Input})
 	if err != nil {
 		t.Fatal(err)
 	}
 	info := bb.Info()
-	name := filepath.Join(os.TempDir(), fmt.Sprintf("advgs-exp-%s-%s-%d-%s-%d.gob", filepath.Base(data), cat.Name, cfg.Training.Seed,
-		strings.Join(info.Layers, "+"), info.GridW))
+	in := ""
+	if info.InputW != 224 {
+		in = fmt.Sprintf("-in%d", info.InputW)
+	}
+	name := filepath.Join(os.TempDir(), fmt.Sprintf("advgs-exp-%s-%s-%d-%s-%d%s.gob", filepath.Base(data), cat.Name, cfg.Training.Seed,
+		strings.ReplaceAll(strings.Join(info.Layers, "+"), "/", "_"), info.GridW, in))
 	if f, err := os.Open(name); err == nil {
 		defer f.Close()
 		var c expCache

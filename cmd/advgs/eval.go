@@ -159,8 +159,8 @@ func backboneFor(m *ebm.Model, weights string, offline bool) (features.Backbone,
 	err = m.CheckBackbone(bb.Info())
 	if err != nil {
 		// Not the backbone's defaults (a config's features section, or defaults
-		// that changed since): rebuild it with the model's own layers, grid and
-		// averaging (Info.Smooth 0 means none, which Options spells −1).
+		// that changed since): rebuild it with the model's own layers, grid, input
+		// size and averaging (Info.Smooth 0 means none, which Options spells −1).
 		smooth := info.Smooth
 		if smooth == 0 {
 			smooth = -1
@@ -168,7 +168,7 @@ func backboneFor(m *ebm.Model, weights string, offline bool) (features.Backbone,
 		// Backbones without selectable layers (filterbank) record descriptive
 		// names; they are rebuilt from grid and averaging alone.
 		for _, layers := range [][]string{info.Layers, nil} {
-			own, err2 := features.New(info.Name, features.Options{Weights: w, Offline: offline, Layers: layers, Grid: info.GridW, Smooth: smooth})
+			own, err2 := features.New(info.Name, features.Options{Weights: w, Offline: offline, Layers: layers, Grid: info.GridW, Input: info.InputW, Smooth: smooth})
 			if err2 == nil && m.CheckBackbone(own.Info()) == nil {
 				return own, nil
 			}

@@ -100,7 +100,7 @@ func loadEBMConfig(path string) (ebm.Config, error) {
 // newBackbone builds the named backbone with the recipe's feature choice,
 // downloads disabled when offline.
 func newBackbone(name, weights string, fc ebm.FeaturesConfig, offline bool) (features.Backbone, error) {
-	bb, err := features.New(name, features.Options{Weights: weights, Offline: offline, Layers: fc.Layers, Grid: fc.Grid})
+	bb, err := features.New(name, features.Options{Weights: weights, Offline: offline, Layers: fc.Layers, Grid: fc.Grid, Input: fc.Input})
 	if err != nil {
 		return nil, fmt.Errorf("--backbone %s with config features %+v: %w", name, fc, err)
 	}
