@@ -20,7 +20,8 @@ import (
 // uses (same split, seed and hold-out), scored with the same metrics as eval.
 // ADVGS_COMPARE_LAYERS=block5,block12 picks other mobilenetv2 layers and
 // ADVGS_COMPARE_BANK=N keeps a random N-patch bank (the layer comparison of
-// features/doc.go uses 40000).
+// features/doc.go uses 40000); ADVGS_COMPARE_CONFIG=FILE takes the features
+// section (and the split's seed and hold-out) from a config file.
 //
 //	ADVGS_LONG=1 ADVGS_COMPARE_DATA=$PWD/../shared/data/magnetic-tile \
 //	  go test -tags openblas -run TestCompareKNN -v -timeout 30m ./cmd/advgs/
@@ -29,7 +30,7 @@ func TestCompareKNN(t *testing.T) {
 	if os.Getenv("ADVGS_LONG") == "" || data == "" {
 		t.Skip("set ADVGS_LONG=1 and ADVGS_COMPARE_DATA=DIR")
 	}
-	cfg, err := loadEBMConfig("")
+	cfg, err := loadEBMConfig(os.Getenv("ADVGS_COMPARE_CONFIG"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +38,7 @@ func TestCompareKNN(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opt := features.Options{Weights: os.Getenv("ADVGS_WEIGHTS_FILE")}
+	opt := features.Options{Weights: os.Getenv("ADVGS_WEIGHTS_FILE"), Layers: cfg.Features.Layers, Grid: cfg.Features.Grid, Input: cfg.Features.Input}
 	if l := os.Getenv("ADVGS_COMPARE_LAYERS"); l != "" {
 		opt.Layers = strings.Split(l, ",")
 	}

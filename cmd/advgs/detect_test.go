@@ -131,6 +131,45 @@ func TestFitRejectsBadInput(t *testing.T) {
 	}
 }
 
+// TestLoadEBMConfigOverlay: a config file changes only the fields it names.
+func TestLoadEBMConfigOverlay(t *testing.T) {
+	def, err := loadEBMConfig("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	part := filepath.Join(t.TempDir(), "p.yaml")
+	os.WriteFile(part, []byte("# only the grid and the encoder\nfeatures:\n  grid: 28\nenergy:\n  enc_hidden: [64]\n"), 0o644)
+	cfg, err := loadEBMConfig(part)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Features.Grid != 28 || len(cfg.Energy.EncHidden) != 1 || cfg.Energy.EncHidden[0] != 64 {
+		t.Errorf("overrides not applied: features %+v, enc_hidden %v", cfg.Features, cfg.Energy.EncHidden)
+	}
+	if cfg.Training != def.Training || cfg.Energy.Latent != def.Energy.Latent || cfg.Sampler.S2Start != def.Sampler.S2Start {
+		t.Errorf("fields the file does not name changed: training %+v (default %+v)", cfg.Training, def.Training)
+	}
+	if def.Training.HoldOut != 0.1 {
+		t.Errorf("default holdout %v, configs/mvtec.yaml says 0.1", def.Training.HoldOut)
+	}
+	// The paper's recipe names every field it means, caps included.
+	paper, err := loadEBMConfig(filepath.Join("..", "..", "configs", "mvtec-paper.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tc := paper.Training; tc.Steps != 90700 || tc.MaxEpochs != 0 || tc.PretrainMaxEpochs != 0 || paper.Energy.Latent != 128 {
+		t.Errorf("configs/mvtec-paper.yaml over the defaults: training %+v, latent %d", tc, paper.Energy.Latent)
+	}
+	paper.Complete(272)
+	if err := paper.Validate(); err != nil {
+		t.Errorf("configs/mvtec-paper.yaml: %v", err)
+	}
+	os.WriteFile(part, []byte("# nothing\n"), 0o644)
+	if cfg, err = loadEBMConfig(part); err != nil || cfg.Training != def.Training {
+		t.Errorf("a file of comments only: %v", err)
+	}
+}
+
 // synthData writes a synthetic dataset (datasets.Synthesize, seeded by seed1,
 // seed2) into dir/data and returns that folder.
 func synthData(t *testing.T, dir string, sc datasets.SynthConfig, seed1, seed2 uint64) string {

@@ -34,7 +34,7 @@ func fitCommand() *cli.Command {
 		ArgsUsage: " ",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "data", Usage: "dataset `DIR` (MVTec layout, one category, or a folder with good/)", Required: true},
-			&cli.StringFlag{Name: "config", Usage: "YAML config `FILE` (default: the embedded configs/mvtec.yaml)"},
+			&cli.StringFlag{Name: "config", Usage: "YAML config `FILE` whose fields override the embedded configs/mvtec.yaml"},
 			&cli.StringFlag{Name: "backbone", Value: features.DefaultBackbone, Usage: "feature backbone: mobilenetv2 or filterbank"},
 			&cli.StringFlag{Name: "weights", Usage: "backbone weights `FILE` (default: looked up, see features.FindWeights)"},
 			&cli.StringFlag{Name: "out", Value: "model.advgs", Usage: "model `FILE` (a folder with --per-category)"},
@@ -76,22 +76,26 @@ func fitCommand() *cli.Command {
 	}
 }
 
-// loadEBMConfig reads a detector config (the embedded mvtec.yaml when path is "").
+// loadEBMConfig reads a detector config: the embedded configs/mvtec.yaml, with
+// the fields of the file at path (when not "") laid over it, so that a file
+// holding only `features: {grid: 28}` changes the grid and nothing else. Lists
+// and scalars in the file replace the default's; unknown keys are errors.
 func loadEBMConfig(path string) (ebm.Config, error) {
-	var b []byte
-	var err error
-	name := path
-	if path == "" {
-		name = "configs/mvtec.yaml"
-		b, err = configs.Get("mvtec")
-	} else {
-		b, err = os.ReadFile(path)
-	}
-	if err != nil {
-		return ebm.Config{}, fmt.Errorf("--config: %w", err)
-	}
 	var cfg ebm.Config
-	if err := vgs.DecodeYAMLStrict(b, &cfg, name); err != nil {
+	b, err := configs.Get("mvtec")
+	if err != nil {
+		return cfg, fmt.Errorf("--config: %w", err)
+	}
+	if err := vgs.DecodeYAMLStrict(b, &cfg, "configs/mvtec.yaml"); err != nil {
+		return cfg, fmt.Errorf("--config: %w", err)
+	}
+	if path == "" {
+		return cfg, nil
+	}
+	if b, err = os.ReadFile(path); err != nil {
+		return cfg, fmt.Errorf("--config: %w", err)
+	}
+	if err := vgs.DecodeYAMLStrict(b, &cfg, path); err != nil && !errors.Is(err, io.EOF) { // io.EOF: nothing but comments
 		return cfg, fmt.Errorf("--config: %w", err)
 	}
 	return cfg, nil
