@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"sync"
 
+	"github.com/advgs/advgs/internal/fastblas"
 	"github.com/advgs/advgs/internal/nn"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -166,6 +169,16 @@ func (m *AE) getWork(B int) *work {
 }
 
 // gemm computes C = op(A)·op(B) + beta·C for row-major matrices, op(A) m×k, op(B) k×n.
+//
+// With OpenBLAS, a large product is split by rows of C into one block per
+// processor, each a single-threaded Sgemm on its own goroutine. Profile lesson
+// (advgs fit, pre-training on 2 cores): the process ran at 104 % CPU, 56 % of it
+// in single-threaded SGEMMs (fastblas keeps OpenBLAS at one thread because its
+// own threads spin next to Go's on the value networks' small products); two
+// OpenBLAS threads were 1.35× faster here but fragile under load. The blocks
+// are deterministic but may round differently from one call (OpenBLAS picks its
+// small-matrix kernels by size; TestGemmSplit). Pure-Go gonum parallelises
+// inside Sgemm.
 func gemm(tA, tB bool, m, n, k int, a []float32, b []float32, beta float32, c []float32) {
 	ta, tb := blas.NoTrans, blas.NoTrans
 	lda, ldb := k, n
@@ -175,8 +188,38 @@ func gemm(tA, tB bool, m, n, k int, a []float32, b []float32, beta float32, c []
 	if tB {
 		tb, ldb = blas.Trans, k
 	}
-	blas32.Implementation().Sgemm(ta, tb, m, n, k, 1, a, lda, b, ldb, beta, c, n)
+	impl := blas32.Implementation()
+	parts := min(runtime.GOMAXPROCS(0), m/splitMinRows)
+	if fastblas.Name != "openblas" || parts < 2 || m*n*k < splitMinWork {
+		impl.Sgemm(ta, tb, m, n, k, 1, a, lda, b, ldb, beta, c, n)
+		return
+	}
+	var wg sync.WaitGroup
+	rows := (m + parts - 1) / parts
+	for lo := 0; lo < m; lo += rows {
+		hi := min(lo+rows, m)
+		// Rows lo..hi of op(A): rows of A (offset lo·lda) or, transposed, its
+		// columns (offset lo, same lda).
+		off := lo * lda
+		if tA {
+			off = lo
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			impl.Sgemm(ta, tb, hi-lo, n, k, 1, a[off:], lda, b, ldb, beta, c[lo*n:], n)
+		}()
+	}
+	wg.Wait()
 }
+
+// splitMinRows and splitMinWork bound the products gemm splits: at least 32
+// rows per block and 2²¹ multiply-adds in all (below that, starting goroutines
+// costs more than the second core saves).
+const (
+	splitMinRows = 32
+	splitMinWork = 1 << 21
+)
 
 // dense computes y = x·W + b (x B×in), with ReLU when relu.
 func dense(l *nn.Dense, x, y []float32, B int, relu bool) {

@@ -1,6 +1,10 @@
 package nn
 
-import "math"
+import (
+	"math"
+
+	"github.com/advgs/advgs/internal/parallel"
+)
 
 // Adam is PyTorch's Adam (no weight decay, no amsgrad) fused over the raw float32
 // parameter slices:
@@ -43,14 +47,22 @@ func (a *Adam) Step(grads [][]float32) {
 	eps := float32(a.Eps)
 	for i, p := range a.params {
 		g, m, v, w := grads[i], a.m[i], a.v[i], p.Data
-		for j := range w {
-			gj := g[j]
-			m[j] = b1*m[j] + (1-b1)*gj
-			v[j] = b2*v[j] + (1-b2)*gj*gj
-			w[j] -= step * m[j] / (float32(math.Sqrt(float64(v[j])))*isq + eps)
-		}
+		// Element-wise, so splitting it changes no result. Large tensors
+		// are split across processors: in the detector's pre-training (838 k
+		// parameters) this loop was 18 % of a single-threaded profile.
+		parallel.For(len(w), adamMinParallel, func(lo, hi int) {
+			for j := lo; j < hi; j++ {
+				gj := g[j]
+				m[j] = b1*m[j] + (1-b1)*gj
+				v[j] = b2*v[j] + (1-b2)*gj*gj
+				w[j] -= step * m[j] / (float32(math.Sqrt(float64(v[j])))*isq + eps)
+			}
+		})
 	}
 }
+
+// adamMinParallel is the tensor size from which Adam.Step splits the update.
+const adamMinParallel = 1 << 16
 
 // State returns the optimiser's moment buffers (for checkpoints): m, v and the step count.
 func (a *Adam) State() (m, v [][]float32, k int) { return a.m, a.v, a.k }
