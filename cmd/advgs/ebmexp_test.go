@@ -33,10 +33,11 @@ type expCache struct {
 }
 
 // loadExpCache extracts (once) and caches in the temporary folder the features an
-// experiment needs, keyed by data folder, category, seed, layers and grid (the
-// config's features section; delete the file after changing anything else about
-// the backbone).
-func loadExpCache(t *testing.T, data string, cfg ebm.Config) *expCache {
+// experiment needs, keyed by data folder, category, seed, layers, grid and input
+// size (the config's features section; delete the file after changing anything
+// else about the backbone). It also returns the category ($ADVGS_EXP_CAT, else
+// the first), whose Test items are in the cache's order.
+func loadExpCache(t *testing.T, data string, cfg ebm.Config) (*expCache, *datasets.Category) {
 	ds, err := datasets.Open(data)
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +64,7 @@ func loadExpCache(t *testing.T, data string, cfg ebm.Config) *expCache {
 		defer f.Close()
 		var c expCache
 		if err := gob.NewDecoder(f).Decode(&c); err == nil {
-			return &c
+			return &c, cat
 		}
 	}
 	c := &expCache{Info: info}
@@ -90,7 +91,7 @@ func loadExpCache(t *testing.T, data string, cfg ebm.Config) *expCache {
 	if err := atomicfile.Write(name, func(w io.Writer) error { return gob.NewEncoder(w).Encode(c) }); err != nil {
 		t.Fatal(err)
 	}
-	return c
+	return c, cat
 }
 
 // expEval scores the cached test set with the energy: image and pixel AUROC (and
@@ -147,7 +148,7 @@ func TestEBMExperiment(t *testing.T) {
 	if s := os.Getenv("ADVGS_EXP_SAMPLER"); s != "" {
 		kind = s
 	}
-	c := loadExpCache(t, data, cfg)
+	c, _ := loadExpCache(t, data, cfg)
 	tr, err := ebm.NewTrainer(cfg, c.Pool, c.Info.Channels, kind)
 	if err != nil {
 		t.Fatal(err)

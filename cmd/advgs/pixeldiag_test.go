@@ -7,7 +7,6 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/advgs/advgs/datasets"
 	"github.com/advgs/advgs/features"
 	"github.com/advgs/advgs/features/knn"
 	"github.com/advgs/advgs/reports"
@@ -33,17 +32,7 @@ func TestPixelBreakdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := loadExpCache(t, data, cfg)
-	ds, err := datasets.Open(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat := ds.Categories[0]
-	for _, cc := range ds.Categories {
-		if cc.Name == os.Getenv("ADVGS_EXP_CAT") {
-			cat = cc
-		}
-	}
+	c, cat := loadExpCache(t, data, cfg)
 	C := c.Info.Channels
 	s := knn.New(C)
 	if err := s.Add(features.Grid{H: len(c.Pool) / C, W: 1, C: C, Data: c.Pool}); err != nil {
