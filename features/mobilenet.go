@@ -165,12 +165,12 @@ func (b *mobileNet) Extract(imgs []image.Image, dst []Grid) ([]Grid, error) {
 	bs := b.opt.batch()
 	for lo := 0; lo < len(imgs); lo += bs {
 		hi := min(lo+bs, len(imgs))
-		// Worker w takes the images [lo+w·per, lo+(w+1)·per) of the batch.
-		per := (hi - lo + len(b.its) - 1) / len(b.its)
+		// Worker w takes the images [lo+w·share, lo+(w+1)·share) of the batch.
+		share := (hi - lo + len(b.its) - 1) / len(b.its)
 		errs := make([]error, len(b.its))
 		var wg sync.WaitGroup
 		for w := range b.its {
-			a, z := lo+w*per, min(lo+(w+1)*per, hi)
+			a, z := lo+w*share, min(lo+(w+1)*share, hi)
 			if a >= z {
 				break
 			}
