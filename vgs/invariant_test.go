@@ -67,6 +67,29 @@ func TestInvariantWrapper(t *testing.T) {
 		if err := w.InputGrad(v, g, x, ts); err != nil {
 			t.Fatal(err)
 		}
+		// The features are f(d) of the distances in descending order.
+		f, order, dist := make([]float32, P), make([]int, P), make([]float64, P)
+		w.features(f, x, order, dist)
+		seen := make([]bool, P)
+		for k := range P {
+			ij := w.pairs[order[k]]
+			s := 0.0
+			for a := range c.d {
+				e := float64(x[ij[0]*c.d+a] - x[ij[1]*c.d+a])
+				s += e * e
+			}
+			want := math.Sqrt(s + 1)
+			if c.recip {
+				want = 1 / want
+			}
+			if seen[order[k]] || math.Abs(dist[k]-math.Sqrt(s)) > 1e-6 || math.Abs(float64(f[k])-want) > 1e-6 {
+				t.Fatalf("n=%d: sorted position %d holds pair %d (seen before: %v), distance %v, feature %v; want distance %v, feature %v", c.n, k, order[k], seen[order[k]], dist[k], f[k], math.Sqrt(s), want)
+			}
+			seen[order[k]] = true
+			if k > 0 && dist[k] > dist[k-1] {
+				t.Fatalf("n=%d: distances not in descending order at %d: %v after %v", c.n, k, dist[k], dist[k-1])
+			}
+		}
 		// Rotate/reflect, translate and permute.
 		R := randomOrthogonal(c.d, rng)
 		shift := make([]float64, c.d)
