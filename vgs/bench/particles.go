@@ -236,6 +236,7 @@ func RunParticles(cfg Config, opt Options) (*Result, error) {
 				best, bestIter = v, it
 				bestState = cloneTensors(s.Tensors())
 			}
+			logf(opt.Log, "validation at iteration %d: tvd_e %.4f (best %.4f at %d)", it, v, best, bestIter)
 			res.History = append(res.History, p)
 		} else if cfg.Training.LogIter > 0 && it%cfg.Training.LogIter == 0 {
 			res.History = append(res.History, p)
