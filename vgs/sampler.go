@@ -184,7 +184,7 @@ func (s *Sampler) Sample(n int, e Energy, opt SampleOptions, rng *rand.Rand) (*T
 	ev := make([]float32, n)
 	ts := make([]int, n)
 	vs := s.valueScale()
-	clipE := s.Config.ClipEnergy != nil && s.Config.ClipGrad == nil
+	clipE := s.Config.ClipEnergy != nil && (s.Config.ClipGrad == nil || s.Config.ClipLastStep)
 	for t := 0; t < T; t++ {
 		a := float32(s.Alpha[t])
 		for i, v := range tr.States[t] {

@@ -359,3 +359,42 @@ func TestClampEnergy(t *testing.T) {
 		t.Errorf("clip_energy_log without clip_energy: %v", err)
 	}
 }
+
+// With clip_grad set the reference does not clamp the last step's energy (VGS.md
+// A.2); clip_last_step clamps it: a sample above clip_energy takes no drift there.
+func TestClipLastStep(t *testing.T) {
+	clip, cg := 10.0, 1.0
+	x0 := []float32{0.5, 0.5, 9, 9} // E = 0.25 and 81
+	for _, c := range []struct {
+		grad, last bool
+		moved      [2]bool // whether each row drifts in the last step
+	}{
+		{false, false, [2]bool{true, false}}, // the clamp applies without clip_grad
+		{true, false, [2]bool{true, true}},   // the reference skips it with clip_grad
+		{true, true, [2]bool{true, false}},
+	} {
+		cfg := testConfig(1)
+		cfg.Tau, cfg.ClipEnergy, cfg.ClipLastStep = 1, &clip, c.last
+		if c.grad {
+			cfg.ClipGrad = &cg
+		}
+		s, err := New(cfg, rand.New(rand.NewPCG(1, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := s.Sample(2, quadratic{dim: 2}, SampleOptions{Initial: x0}, rand.New(rand.NewPCG(2, 2)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for r := 0; r < 2; r++ {
+			if moved := tr.Mus[0][2*r] != 0; moved != c.moved[r] {
+				t.Errorf("clip_grad %v, clip_last_step %v: row %d (E = %v) drift %v", c.grad, c.last, r, 0.5*(x0[2*r]*x0[2*r]+x0[2*r+1]*x0[2*r+1]), tr.Mus[0][2*r : 2*r+2])
+			}
+		}
+	}
+	bad := testConfig(1)
+	bad.Tau, bad.ClipLastStep = 1, true
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "clip_last_step") {
+		t.Errorf("clip_last_step without clip_energy: %v", err)
+	}
+}
