@@ -388,7 +388,7 @@ func TestClipLastStep(t *testing.T) {
 		}
 		for r := 0; r < 2; r++ {
 			if moved := tr.Mus[0][2*r] != 0; moved != c.moved[r] {
-				t.Errorf("clip_grad %v, clip_last_step %v: row %d (E = %v) drift %v", c.grad, c.last, r, 0.5*(x0[2*r]*x0[2*r]+x0[2*r+1]*x0[2*r+1]), tr.Mus[0][2*r : 2*r+2])
+				t.Errorf("clip_grad %v, clip_last_step %v: row %d (E = %v) drift %v", c.grad, c.last, r, 0.5*(x0[2*r]*x0[2*r]+x0[2*r+1]*x0[2*r+1]), tr.Mus[0][2*r:2*r+2])
 			}
 		}
 	}
