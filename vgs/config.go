@@ -36,12 +36,20 @@ type Config struct {
 	// clip_grad is set; the reference skips that clamp whenever clip_grad is set
 	// (VGS.md A.2), and then a collapsed LJ-13 configuration (E ~ 1e12, gradient
 	// ~ 1e14) is thrown to coordinates beyond 1e15 by the last step.
-	ClipLastStep bool     `yaml:"clip_last_step"`
-	ClipGrad     *float64 `yaml:"clip_grad"`    // clip the value gradients' global L2 norm
-	TDLoss       nn.Loss  `yaml:"TD_loss"`      // l2 (default), l1 or smooth_l1
-	DEffective   *int     `yaml:"D_effective"`  // D used in every D-dependent formula
-	ScaleWithD   bool     `yaml:"scale_with_D"` // the network outputs V/D
-	Normalize    bool     `yaml:"normalize"`    // sphere-constrained variant
+	ClipLastStep bool `yaml:"clip_last_step"`
+	// ClipDrift (not in the paper), when set to k, caps each sample's drift at
+	// ‖μ_t‖ ≤ k·σ_t·√dim, k times the expected norm of that step's noise, by
+	// scaling the row down. The capped drift is the policy's: the TD target's
+	// velocity ½‖μ‖²/(s2·α²) then stays below ½k²·dim per step, which breaks the
+	// loop in which a too-steep value function throws samples far out, their
+	// velocities raise the value targets there, and the next value function is
+	// steeper still (how the funnel with s2_start ≥ 2 diverged).
+	ClipDrift  *float64 `yaml:"clip_drift"`
+	ClipGrad   *float64 `yaml:"clip_grad"`    // clip the value gradients' global L2 norm
+	TDLoss     nn.Loss  `yaml:"TD_loss"`      // l2 (default), l1 or smooth_l1
+	DEffective *int     `yaml:"D_effective"`  // D used in every D-dependent formula
+	ScaleWithD bool     `yaml:"scale_with_D"` // the network outputs V/D
+	Normalize  bool     `yaml:"normalize"`    // sphere-constrained variant
 	// Invariant, when set, wraps the value network in the E(n)- and permutation-
 	// invariant distance features of particle systems (VGS.md B.5).
 	Invariant *InvariantConfig `yaml:"invariant"`
@@ -128,6 +136,9 @@ func (c Config) Validate() error {
 	}
 	if c.ILR != nil && !(*c.ILR > 0) {
 		return fmt.Errorf("sampler.i_lr: must be > 0 when set, got %g", *c.ILR)
+	}
+	if c.ClipDrift != nil && !(*c.ClipDrift > 0) {
+		return fmt.Errorf("sampler.clip_drift: must be > 0 when set, got %g", *c.ClipDrift)
 	}
 	if c.ClipGrad != nil && !(*c.ClipGrad > 0) {
 		return fmt.Errorf("sampler.clip_grad: must be > 0 when set, got %g", *c.ClipGrad)

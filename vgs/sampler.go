@@ -149,8 +149,9 @@ func (tr *Trajectory) Final() []float32 { return tr.States[len(tr.States)-1] }
 //
 //	g = ∇_y V_target(y, t+1)          (t < T−1)
 //	g = ∇_y E(y)                      (t = T−1; zero where E > clip_energy, if set and clip_grad is not)
-//	x_{t+1} = y − h_t·g + NoiseScale·σ_t·ε                       (Euclidean)
-//	x_{t+1} = Exp_y(−P_y(h_t·g) + P_y(NoiseScale·σ_t·ε))         (sphere, normalize)
+//	μ_t     = h_t·g, scaled down to norm clip_drift·σ_t·√D if set and longer
+//	x_{t+1} = y − μ_t + NoiseScale·σ_t·ε                         (Euclidean)
+//	x_{t+1} = Exp_y(−P_y(μ_t) + P_y(NoiseScale·σ_t·ε))           (sphere, normalize)
 //
 // with no noise at the last step unless FinalNoise. Random draws come from rng.
 func (s *Sampler) Sample(n int, e Energy, opt SampleOptions, rng *rand.Rand) (*Trajectory, error) {
@@ -218,6 +219,9 @@ func (s *Sampler) Sample(n int, e Energy, opt SampleOptions, rng *rand.Rand) (*T
 		for i := range mu {
 			mu[i] = h * g[i]
 		}
+		if c := s.Config.ClipDrift; c != nil {
+			capRows(mu, *c*s.Sigma[t]*math.Sqrt(float64(D)), D)
+		}
 		if s.Config.Normalize {
 			nz := make([]float32, D)
 			for r := 0; r < n; r++ {
@@ -247,6 +251,23 @@ func (s *Sampler) Sample(n int, e Energy, opt SampleOptions, rng *rand.Rand) (*T
 		return tr, fmt.Errorf("%w: NaN, Inf or a coordinate beyond ±%g in the samples", ErrDiverged, MaxAbsSample)
 	}
 	return tr, nil
+}
+
+// capRows scales down each D-row of mu whose L2 norm exceeds c to norm c.
+func capRows(mu []float32, c float64, D int) {
+	for r := 0; r < len(mu)/D; r++ {
+		row := mu[r*D : (r+1)*D]
+		ss := 0.0
+		for _, v := range row {
+			ss += float64(v) * float64(v)
+		}
+		if n := math.Sqrt(ss); n > c {
+			f := float32(c / n)
+			for i := range row {
+				row[i] *= f
+			}
+		}
+	}
 }
 
 // zeroClipped zeroes the gradient rows whose energy exceeds clip (the gradient of

@@ -398,3 +398,44 @@ func TestClipLastStep(t *testing.T) {
 		t.Errorf("clip_last_step without clip_energy: %v", err)
 	}
 }
+
+// TestClipDrift checks that clip_drift caps a long drift at k·σ_t·√D along its own
+// direction and leaves a short one alone, and that a non-positive cap is refused.
+func TestClipDrift(t *testing.T) {
+	x0 := []float32{0.1, -0.2, 30, 40} // drifts h·α·x: the second row's is long
+	k := 0.5
+	draw := func(cap *float64) *Trajectory {
+		cfg := testConfig(1)
+		cfg.ClipDrift = cap
+		s, err := New(cfg, rand.New(rand.NewPCG(1, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := s.Sample(2, quadratic{dim: 2}, SampleOptions{Initial: x0}, rand.New(rand.NewPCG(2, 2)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr
+	}
+	free, capped := draw(nil).Mus[0], draw(&k).Mus[0]
+	s, _ := New(testConfig(1), rand.New(rand.NewPCG(1, 1)))
+	limit := k * s.Sigma[0] * math.Sqrt(2)
+	if capped[0] != free[0] || capped[1] != free[1] {
+		t.Errorf("short drift changed: %v, uncapped %v", capped[:2], free[:2])
+	}
+	if n := math.Hypot(float64(free[2]), float64(free[3])); n <= limit {
+		t.Fatalf("test setup: the long drift %g is within the cap %g", n, limit)
+	}
+	if n := math.Hypot(float64(capped[2]), float64(capped[3])); math.Abs(n-limit) > 1e-5*limit {
+		t.Errorf("capped drift norm %g, want %g", n, limit)
+	}
+	if r, rf := capped[2]/capped[3], free[2]/free[3]; math.Abs(float64(r-rf)) > 1e-6 {
+		t.Errorf("capped drift turned: ratio %g, uncapped %g", r, rf)
+	}
+	bad := testConfig(1)
+	zero := 0.0
+	bad.Tau, bad.ClipDrift = 1, &zero
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "clip_drift") {
+		t.Errorf("clip_drift 0: %v", err)
+	}
+}

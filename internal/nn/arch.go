@@ -14,8 +14,16 @@ const (
 	DeeperV3  = "deeperv3"   // FCNet_temb_deeperv3: projected t features, multiplicative gating
 )
 
-// Arch describes a time-conditioned scalar network V(x, t). The activation is ReLU,
-// the only one the reference configs use.
+// Activations of the hidden layers. The reference configs use ReLU only; the smooth
+// ones are an option (not in the paper) for value networks whose input gradient is a
+// sampler's drift: a ReLU network's gradient is piecewise constant in x.
+const (
+	ReLU     = "relu"     // max(0, h)
+	SiLU     = "silu"     // h·σ(h), σ the logistic sigmoid
+	Softplus = "softplus" // log(1 + e^h)
+)
+
+// Arch describes a time-conditioned scalar network V(x, t).
 type Arch struct {
 	Kind       string `yaml:"arch"`          // fcnet_temb, deeperv2 or deeperv3
 	In         int    `yaml:"in_dim"`        // input dimension
@@ -23,7 +31,7 @@ type Arch struct {
 	TEmb       int    `yaml:"t_emb_dim"`     // E, even
 	TFeat      int    `yaml:"t_feature_dim"` // F (deeperv3 only)
 	Out        int    `yaml:"out_dim"`       // 1 for a value network
-	Activation string `yaml:"activation"`    // "relu" (or empty)
+	Activation string `yaml:"activation"`    // relu (or empty), silu or softplus
 }
 
 // Validate reports the first field of a that cannot build a network.
@@ -48,8 +56,10 @@ func (a Arch) Validate() error {
 	if a.Out < 1 {
 		return fmt.Errorf("value.out_dim: must be ≥ 1, got %d", a.Out)
 	}
-	if a.Activation != "" && a.Activation != "relu" {
-		return fmt.Errorf("value.activation: only relu is supported, got %q", a.Activation)
+	switch a.Activation {
+	case "", ReLU, SiLU, Softplus:
+	default:
+		return fmt.Errorf("value.activation: %q is not one of %s, %s, %s", a.Activation, ReLU, SiLU, Softplus)
 	}
 	return nil
 }
@@ -103,11 +113,12 @@ func linear(x, w, b *G.Node) (*G.Node, error) {
 // of the steps 0..K−1) and sel (B×K, one-hot rows selecting each row's step), with
 // the parameter nodes of p (layer i has weight 2i and bias 2i+1).
 //
-// Two exact rewrites keep the graph cheap (profiles of GMM- and DW-4-sized
+// act is the hidden activation (a.Activation). Two exact rewrites keep the graph cheap (profiles of GMM- and DW-4-sized
 // iterations):
 //   - every layer that sees only t runs on the K table rows and is gathered with sel
-//     (sel·f(table) = f(emb(t_i)) row by row; ReLU commutes with the gather because
-//     the rows of sel are one-hot), so the time branch costs K rows instead of B;
+//     (sel·f(table) = f(emb(t_i)) row by row; an elementwise activation commutes with
+//     the gather because the rows of sel are one-hot), so the time branch costs K rows
+//     instead of B;
 //   - a layer applied to a concatenation [a, b] is written a·W_a + b·W_b with W_a, W_b
 //     row blocks of its weight (views sharing the parameter's memory): gorgonia's
 //     Concat and the slicing in its gradient were 17% of a DW-4 iteration.
@@ -118,7 +129,15 @@ func (a Arch) forward(x, table, sel *G.Node, p *paramNodes) (out *G.Node, err er
 		}
 	}()
 	lin := func(i int, h *G.Node) *G.Node { return G.Must(linear(h, p.whole(2*i), p.whole(2*i+1))) }
-	relu := func(h *G.Node) *G.Node { return G.Must(G.Rectify(h)) }
+	act := func(h *G.Node) *G.Node {
+		switch a.Activation {
+		case SiLU:
+			return G.Must(G.HadamardProd(h, G.Must(G.Sigmoid(h))))
+		case Softplus:
+			return G.Must(G.Softplus(h))
+		}
+		return G.Must(G.Rectify(h))
+	}
 	gather := func(h *G.Node) *G.Node { return G.Must(G.Mul(sel, h)) }
 	mul := func(h *G.Node, w *G.Node) *G.Node { return G.Must(G.Mul(h, w)) }
 	add := func(u, v *G.Node) *G.Node { return G.Must(G.Add(u, v)) }
@@ -129,22 +148,22 @@ func (a Arch) forward(x, table, sel *G.Node, p *paramNodes) (out *G.Node, err er
 	switch a.Kind {
 	case FCNetTemb:
 		xa := lin(0, x)
-		tb := lin(3, relu(lin(2, relu(lin(1, table)))))
+		tb := lin(3, act(lin(2, act(lin(1, table)))))
 		// net3.net.0 on concat[xa, tb]
 		h := bias(add(mul(xa, p.rows(8, 0, H)), gather(mul(tb, p.rows(8, H, 2*H)))), 4)
-		return lin(6, relu(lin(5, relu(h)))), nil
+		return lin(6, act(lin(5, act(h)))), nil
 	case DeeperV2:
 		// fc1 on concat[x, emb(t)]
 		h := bias(add(mul(x, p.rows(0, 0, in)), gather(mul(table, p.rows(0, in, in+E)))), 0)
-		h = relu(h)
-		h = relu(lin(1, h))
-		h = relu(lin(2, h))
+		h = act(h)
+		h = act(lin(1, h))
+		h = act(lin(2, h))
 		return lin(3, h), nil
 	case DeeperV3:
 		tf := lin(0, table)
-		// fc2 on relu(concat[fc1(x), temb1(tf)])
-		h := bias(add(mul(relu(lin(1, x)), p.rows(6, 0, H)), gather(mul(relu(lin(2, tf)), p.rows(6, H, 2*H)))), 3)
-		h = relu(h)
+		// fc2 on act(concat[fc1(x), temb1(tf)])
+		h := bias(add(mul(act(lin(1, x)), p.rows(6, 0, H)), gather(mul(act(lin(2, tf)), p.rows(6, H, 2*H)))), 3)
+		h = act(h)
 		h = lin(4, h)
 		h = G.Must(G.HadamardProd(h, gather(lin(5, tf))))
 		return lin(6, h), nil

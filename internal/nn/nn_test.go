@@ -66,6 +66,9 @@ func smallNets(t *testing.T) []*Net {
 		{Kind: FCNetTemb, In: 3, Hidden: 6, TEmb: 4},
 		{Kind: DeeperV2, In: 3, Hidden: 6, TEmb: 4},
 		{Kind: DeeperV3, In: 3, Hidden: 6, TEmb: 4, TFeat: 5},
+		{Kind: FCNetTemb, In: 3, Hidden: 6, TEmb: 4, Activation: SiLU},
+		{Kind: DeeperV2, In: 3, Hidden: 6, TEmb: 4, Activation: Softplus},
+		{Kind: DeeperV3, In: 3, Hidden: 6, TEmb: 4, TFeat: 5, Activation: SiLU},
 	} {
 		n, err := NewNet(a, rand.New(rand.NewPCG(7, 7)))
 		if err != nil {
@@ -123,7 +126,7 @@ func TestInputGradFiniteDifference(t *testing.T) {
 			n.Forward(v2, xm, ts)
 			fd := (fp - sum(v2)) / (2 * h)
 			if math.Abs(fd-float64(gx[j])) > 2e-3*(1+math.Abs(fd)) {
-				t.Errorf("%s: dV/dx[%d] = %g, finite difference %g", n.Arch.Kind, j, gx[j], fd)
+				t.Errorf("%s: dV/dx[%d] = %g, finite difference %g", n.Arch.Kind+"/"+n.Arch.Activation, j, gx[j], fd)
 			}
 		}
 	}
@@ -197,7 +200,7 @@ func TestParamGradFiniteDifference(t *testing.T) {
 					}
 					checked++
 					if math.Abs(fd-float64(g[pi][j])) > 5e-3*(1+math.Abs(fd)) {
-						t.Errorf("%s %s: d/d%s[%d] = %g, finite difference %g", n.Arch.Kind, loss, p.Name, j, g[pi][j], fd)
+						t.Errorf("%s %s: d/d%s[%d] = %g, finite difference %g", n.Arch.Kind+"/"+n.Arch.Activation, loss, p.Name, j, g[pi][j], fd)
 					}
 				}
 			}
