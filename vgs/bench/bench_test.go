@@ -151,6 +151,34 @@ func TestRunParticlesSmall(t *testing.T) {
 	}
 }
 
+// TestValIterLeavesTrainingAlone checks that validating more often changes which
+// checkpoints are compared, not the training run: the validation of the last
+// iteration gives the same TVD-E whether every iteration was validated or only the last.
+func TestValIterLeavesTrainingAlone(t *testing.T) {
+	sharedpathRequire(t, "data/particles/val_DW4_2000.npy")
+	last := func(valIter int) Point {
+		c, err := LoadConfig("dw4", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Training.NIter, c.Training.BatchSize = 4, 32
+		c.Particles.ValIter, c.Particles.Rounds, c.Particles.RoundSize = valIter, 2, 300
+		c.Sampler.Value.Hidden, c.Sampler.Value.TEmb = 8, 8
+		res, err := RunParticles(c, Options{Name: "dw4", NoMALA: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.History[len(res.History)-1]
+	}
+	every, once := last(1), last(4)
+	if every.Iter != 3 || once.Iter != 3 {
+		t.Fatalf("last validations at iterations %d and %d, want 3", every.Iter, once.Iter)
+	}
+	if every.ValTVDE != once.ValTVDE || every.Loss != once.Loss {
+		t.Errorf("val_iter 1: loss %v, tvd_e %v; val_iter 4: loss %v, tvd_e %v", every.Loss, every.ValTVDE, once.Loss, once.ValTVDE)
+	}
+}
+
 func dw4() ParticleTarget { return targets.NewDW4() }
 
 func sharedpathRequire(t *testing.T, rel string) { sharedpath.Require(t, rel) }

@@ -195,8 +195,11 @@ func RunParticles(cfg Config, opt Options) (*Result, error) {
 	}
 	D := t.Dim()
 	nVal := min(len(val)/D, size)
-	validate := func() (float64, error) {
-		tr, err := s.Sample(nVal, t, vgs.SampleOptions{NoiseScale: evalNS, FinalNoise: cfg.FinalNoise}, rng)
+	// Each validation draws from its own stream, fixed by the seed and the iteration,
+	// so that val_iter changes which checkpoints are compared, not the training run.
+	validate := func(it int) (float64, error) {
+		vrng := rand.New(rand.NewPCG(seed^0x76616c, uint64(it)))
+		tr, err := s.Sample(nVal, t, vgs.SampleOptions{NoiseScale: evalNS, FinalNoise: cfg.FinalNoise}, vrng)
 		if err != nil {
 			return 0, err
 		}
@@ -226,7 +229,7 @@ func RunParticles(cfg Config, opt Options) (*Result, error) {
 		p := Point{Iter: it, Seconds: time.Since(start).Seconds(), Loss: st.Loss, Velocity: st.Velocity, InitSigma: st.InitSigma}
 		if pc.ValIter > 0 && ((it+1)%pc.ValIter == 0 || it == nIter-1) {
 			tv := time.Now()
-			v, err := validate()
+			v, err := validate(it)
 			if err != nil {
 				return res, err
 			}
