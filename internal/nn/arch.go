@@ -113,8 +113,8 @@ func linear(x, w, b *G.Node) (*G.Node, error) {
 // of the steps 0..K−1) and sel (B×K, one-hot rows selecting each row's step), with
 // the parameter nodes of p (layer i has weight 2i and bias 2i+1).
 //
-// act is the hidden activation (a.Activation). Two exact rewrites keep the graph cheap (profiles of GMM- and DW-4-sized
-// iterations):
+// act is the hidden activation (a.Activation). Two exact rewrites keep the graph
+// cheap (profiles of GMM- and DW-4-sized iterations):
 //   - every layer that sees only t runs on the K table rows and is gathered with sel
 //     (sel·f(table) = f(emb(t_i)) row by row; an elementwise activation commutes with
 //     the gather because the rows of sel are one-hot), so the time branch costs K rows
