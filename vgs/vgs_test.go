@@ -404,7 +404,8 @@ func TestClipLastStep(t *testing.T) {
 func TestClipDrift(t *testing.T) {
 	x0 := []float32{0.1, -0.2, 30, 40} // drifts h·α·x: the second row's is long
 	k := 0.5
-	draw := func(cap *float64) *Trajectory {
+	var sigma0 float64 // σ_0 of the schedule
+	draw := func(cap *float64) []float32 {
 		cfg := testConfig(1)
 		cfg.ClipDrift = cap
 		s, err := New(cfg, rand.New(rand.NewPCG(1, 1)))
@@ -415,11 +416,11 @@ func TestClipDrift(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return tr
+		sigma0 = s.Sigma[0]
+		return tr.Mus[0]
 	}
-	free, capped := draw(nil).Mus[0], draw(&k).Mus[0]
-	s, _ := New(testConfig(1), rand.New(rand.NewPCG(1, 1)))
-	limit := k * s.Sigma[0] * math.Sqrt(2)
+	free, capped := draw(nil), draw(&k)
+	limit := k * sigma0 * math.Sqrt(2)
 	if capped[0] != free[0] || capped[1] != free[1] {
 		t.Errorf("short drift changed: %v, uncapped %v", capped[:2], free[:2])
 	}

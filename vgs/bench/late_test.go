@@ -14,8 +14,9 @@ import (
 // the last third of the iterations, every n_iter/15 iterations (five times), samples
 // 10,000 points with the target network and, from the same noise, with the running
 // mean of its weights since the start of that third (as diffusion models sample
-// with averaged weights), logging TVD-E, Δstd, the mode mass error and σ0. It tells a bias of the learned values (steady metrics) from
-// noise between iterations (metrics that move, and that the average steadies):
+// with averaged weights), logging TVD-E, Δstd, the mode mass error and σ0. It tells
+// a bias of the learned values (steady metrics) from noise between iterations
+// (metrics that move, and that the average steadies):
 //
 //	ADVGS_LONG=1 [ADVGS_LATE_TARGET=gmm|funnel] [ADVGS_LATE_CONFIG=FILE] [ADVGS_LATE_SEED=N] \
 //	  go test -tags openblas -run TestLateIterations -v -timeout 60m ./vgs/bench/
