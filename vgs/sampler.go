@@ -110,6 +110,10 @@ func (s *Sampler) T() int { return s.Config.NStep }
 // Dim is the length of one sample.
 func (s *Sampler) Dim() int { return s.Config.Dim() }
 
+// SetVLR sets the value network's Adam learning rate for the updates that follow
+// (a schedule over training; Config.VLR is the initial rate and is left as is).
+func (s *Sampler) SetVLR(lr float64) { s.vopt.LR = lr }
+
 // D is the effective dimension used in the D-dependent formulas.
 func (s *Sampler) D() int { return s.Config.D() }
 

@@ -3,7 +3,9 @@ package bench
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
+	"math/rand/v2"
 	"slices"
 
 	"github.com/advgs/advgs/internal/sharedpath"
@@ -37,9 +39,11 @@ func TestBadConfigsNameTheField(t *testing.T) {
 		"schedule":      {"s2_schedule: quad", "s2_schedule: cubic"},
 		"T < 1":         {"  n_step: 20\n", "  n_step: 0\n"},
 		"neg. variance": {"s2_start: 0.2", "s2_start: -0.2"},
+		"lr end":        {"training:\n", "training:\n  v_lr_end: -1.0e-5\n"},
+		"decay start":   {"training:\n", "training:\n  v_lr_end: 1.0e-5\n  v_lr_decay_start: 100000\n"},
 	}
 	want := map[string]string{"unknown key": "n_stepz", "wrong type": "twenty", "schedule": "s2_schedule",
-		"T < 1": "n_step", "neg. variance": "s2_start"}
+		"T < 1": "n_step", "neg. variance": "s2_start", "lr end": "v_lr_end", "decay start": "v_lr_decay_start"}
 	for name, r := range cases {
 		s := strings.Replace(string(base), r[0], r[1], 1)
 		if s == string(base) {
@@ -51,6 +55,60 @@ func TestBadConfigsNameTheField(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want[name]) || !strings.Contains(err.Error(), p) {
 			t.Errorf("%s: error %v should name %q and the file", name, err, want[name])
 		}
+	}
+}
+
+// TestVLRSchedule pins the half-cosine decay of the value learning rate and checks
+// that the optimiser follows it: a run whose rate decays to nearly zero ends with
+// other weights than the same run at a constant rate.
+func TestVLRSchedule(t *testing.T) {
+	c, err := LoadConfig("gmm", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Sampler.VLR = 1e-3
+	if got := c.VLRAt(5, 11); got != 1e-3 {
+		t.Errorf("without v_lr_end: lr %g, want v_lr", got)
+	}
+	end := 1e-5
+	c.Training.VLREnd, c.Training.VLRDecayStart = &end, 4
+	for _, tc := range []struct {
+		it   int
+		want float64
+	}{{0, 1e-3}, {4, 1e-3}, {7, (1e-3 + 1e-5) / 2}, {10, 1e-5}, {12, 1e-5}} {
+		if got := c.VLRAt(tc.it, 11); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("iteration %d of 11: lr %g, want %g", tc.it, got, tc.want)
+		}
+	}
+	if a, b := c.VLRAt(5, 11), c.VLRAt(6, 11); !(a > b && b > (1e-3+1e-5)/2) {
+		t.Errorf("lr at 5, 6: %g, %g; want decreasing and above the midpoint", a, b)
+	}
+	weights := func(end *float64) []float32 {
+		c.Training.NIter, c.Training.BatchSize = 3, 32
+		c.Training.VLREnd, c.Training.VLRDecayStart = end, 0
+		c.Sampler.Value.Hidden, c.Sampler.Value.TEmb = 8, 8
+		target, err := NewTarget(c.EnergyModel.Name, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _, _, err := Train(c, target, 3, rand.New(rand.NewPCG(1, 2)), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := s.Tensors()
+		var w []float32
+		for _, k := range slices.Sorted(maps.Keys(ts)) {
+			w = append(w, ts[k].Data...)
+		}
+		return w
+	}
+	tiny := 1e-12
+	a, b, a2 := weights(nil), weights(&tiny), weights(nil)
+	if !slices.Equal(a, a2) {
+		t.Fatal("the same run twice gave other weights")
+	}
+	if slices.Equal(a, b) {
+		t.Error("decaying v_lr to 1e-12 changed no weight")
 	}
 }
 

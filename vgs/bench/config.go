@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"math"
 	"os"
 
 	"github.com/advgs/advgs/configs"
@@ -23,6 +24,12 @@ type Config struct {
 		BatchSize int `yaml:"batch_size" json:"batch_size"`
 		LogIter   int `yaml:"log_iter" json:"log_iter"`
 		NEval     int `yaml:"n_eval" json:"n_eval"`
+		// VLREnd and VLRDecayStart (not in the paper) decay the value network's
+		// learning rate along a half cosine, from sampler.v_lr at iteration
+		// v_lr_decay_start to v_lr_end at the last iteration (see VLRAt). Unset,
+		// the rate stays at v_lr as in the paper.
+		VLREnd        *float64 `yaml:"v_lr_end" json:"v_lr_end,omitempty"`
+		VLRDecayStart int      `yaml:"v_lr_decay_start" json:"v_lr_decay_start,omitempty"`
 	} `yaml:"training" json:"training"`
 	OffPolicy struct {
 		NoiseScale float64 `yaml:"noise_scale" json:"noise_scale"`
@@ -84,6 +91,15 @@ func (c Config) Validate() error {
 	if c.Training.LogIter < 0 {
 		return fmt.Errorf("training.log_iter: must be ≥ 0, got %d", c.Training.LogIter)
 	}
+	if e := c.Training.VLREnd; e != nil && !(*e > 0) {
+		return fmt.Errorf("training.v_lr_end: must be > 0 when set, got %g", *e)
+	}
+	if d := c.Training.VLRDecayStart; d < 0 || d >= c.Training.NIter {
+		return fmt.Errorf("training.v_lr_decay_start: must be in [0, n_iter = %d), got %d", c.Training.NIter, d)
+	}
+	if c.Training.VLRDecayStart > 0 && c.Training.VLREnd == nil {
+		return fmt.Errorf("training.v_lr_decay_start: needs training.v_lr_end")
+	}
 	if !(c.OffPolicy.NoiseScale > 0) {
 		return fmt.Errorf("off_policy.noise_scale: must be > 0, got %g", c.OffPolicy.NoiseScale)
 	}
@@ -103,4 +119,23 @@ func (c Config) Validate() error {
 		}
 	}
 	return c.Sampler.Validate()
+}
+
+// VLRAt is the value network's learning rate at iteration it (0-based) of a run of
+// nIter iterations: sampler.v_lr, or, with training.v_lr_end set, from iteration
+// s = v_lr_decay_start on, the half cosine
+//
+//	lr(it) = end + ½(v_lr − end)(1 + cos(π (it − s)/(nIter − 1 − s))),
+//
+// which is v_lr at s and v_lr_end at the last iteration nIter − 1.
+func (c Config) VLRAt(it, nIter int) float64 {
+	lr0, s := c.Sampler.VLR, c.Training.VLRDecayStart
+	if c.Training.VLREnd == nil || it <= s {
+		return lr0
+	}
+	end, span := *c.Training.VLREnd, nIter-1-s
+	if span <= 0 || it >= nIter-1 {
+		return end
+	}
+	return end + 0.5*(lr0-end)*(1+math.Cos(math.Pi*float64(it-s)/float64(span)))
 }

@@ -218,6 +218,7 @@ func RunParticles(cfg Config, opt Options) (*Result, error) {
 	var valTime time.Duration
 	start := time.Now()
 	for it := 0; it < nIter; it++ {
+		s.SetVLR(cfg.VLRAt(it, nIter))
 		tr, err := s.Sample(cfg.Training.BatchSize, ce, vgs.SampleOptions{NoiseScale: cfg.OffPolicy.NoiseScale, FinalNoise: true}, rng)
 		if err != nil {
 			return res, fmt.Errorf("iteration %d: %w", it, err)

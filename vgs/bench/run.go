@@ -140,6 +140,7 @@ func Train(cfg Config, target vgs.Energy, nIter int, rng *rand.Rand, opt Options
 	var hist []Point
 	start := time.Now()
 	for it := 0; it < nIter; it++ {
+		s.SetVLR(cfg.VLRAt(it, nIter))
 		tr, err := s.Sample(cfg.Training.BatchSize, ce, vgs.SampleOptions{NoiseScale: cfg.OffPolicy.NoiseScale, FinalNoise: true}, rng)
 		if err != nil {
 			return nil, hist, ce.n.Load(), fmt.Errorf("iteration %d: %w", it, err)
