@@ -143,5 +143,6 @@ func New(name string, opt Options) (Backbone, error) {
 
 func init() {
 	Register("mobilenetv2", newMobileNetV2)
+	Register("mobilenetv1", newMobileNetV1)
 	Register("filterbank", newFilterBank)
 }

@@ -6,7 +6,7 @@
 // Register, Names) maps every image, stretched to its input size, to a Grid of
 // H×W patch vectors of C float32 values, each L2-normalised, plus the Geometry
 // that maps cells back to the image's pixels (Geometry.Upsample turns patch
-// scores into a heat map). Two backbones are built in:
+// scores into a heat map). Three backbones are built in:
 //
 //   - "mobilenetv2" (DefaultBackbone): the ImageNet-trained, uint8-quantized
 //     mobilenet_v2_1.0_224_quant.tflite run by the pure-Go interpreter of
@@ -19,6 +19,12 @@
 //     stages (../shared/spec/VGS.md E.2–E.3: 272 channels from four stages).
 //     Only the graph up to block 15 is run. Options.Input runs it at another
 //     input size (tflite.Model.Resize); the grid keeps its side.
+//   - "mobilenetv1": the same pipeline over
+//     mobilenet_v1_1.0_224_quant_embedding_extractor.tflite (MobileNet v1
+//     without its classifier), pointwise convolutions 11 (stride 16,
+//     14×14×512) and 13 (stride 32, 7×7×1024) on a 14×14 grid, 1,536 channels:
+//     the pair that localised magnetic-tile defects best in
+//     ../shared/spec/FEATURES-NOTES.md, at five times the channels of the default.
 //   - "filterbank": weight-free; colour mean and spread and oriented first- and
 //     second-derivative energies over a three-level pyramid (31 channels, 28×28),
 //     so that advgs runs with no download. It is much weaker (table below).

@@ -45,6 +45,48 @@ func checkGrid(t *testing.T, g Grid, info Info) {
 	}
 }
 
+// TestMobileNetV1Extract runs the mobilenetv1 backbone: 512 + 1,024 channels on a
+// 14×14 grid, unit patches, and two different pictures give different patches.
+func TestMobileNetV1Extract(t *testing.T) {
+	w := sharedpath.Require(t, "weights/"+MobileNetV1File)
+	b, err := New("mobilenetv1", Options{Weights: w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := b.Info()
+	if info.Name != "mobilenetv1" || info.Channels != 1536 || info.GridW != 14 || info.GridH != 14 ||
+		info.WeightsSHA256 != KnownWeights[MobileNetV1File] {
+		t.Fatalf("info %+v", info)
+	}
+	cat := loadImage(t, sharedpath.Require(t, "weights/cat.bmp"))
+	hop := loadImage(t, sharedpath.Require(t, "weights/grace_hopper.bmp"))
+	grids, err := b.Extract([]image.Image{cat, hop}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range grids {
+		checkGrid(t, g, info)
+	}
+	// Mean cosine between the two pictures' patches at the same cell.
+	var cos float64
+	for i := 0; i < 14; i++ {
+		for j := 0; j < 14; j++ {
+			a, c := grids[0].Patch(i, j), grids[1].Patch(i, j)
+			for k := range a {
+				cos += float64(a[k]) * float64(c[k])
+			}
+		}
+	}
+	cos /= 196
+	t.Logf("mean patch cosine, cat vs Grace Hopper: %.3f", cos)
+	if cos > 0.9 {
+		t.Errorf("cat and Grace Hopper: mean patch cosine %.3f, the features do not tell them apart", cos)
+	}
+	if _, err := New("mobilenetv1", Options{Weights: w, Layers: []string{"block5"}}); err == nil {
+		t.Error("a mobilenetv2 layer name was accepted by mobilenetv1")
+	}
+}
+
 func TestMobileNetV2Extract(t *testing.T) {
 	w := sharedpath.Require(t, "weights/"+MobileNetV2File)
 	b, err := New("mobilenetv2", Options{Weights: w, Batch: 2})

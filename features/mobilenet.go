@@ -36,6 +36,24 @@ var DefaultMobileNetV2Layers = []string{"block5", "block12", "block15"}
 // DefaultMobileNetV2Grid is the default grid side of the mobilenetv2 backbone.
 const DefaultMobileNetV2Grid = 14
 
+// MobileNetV1File is the weights file of the mobilenetv1 backbone: MobileNet v1
+// (width 1.0, 224 px, uint8) without its classifier, as distributed for
+// embedding extraction.
+const MobileNetV1File = "mobilenet_v1_1.0_224_quant_embedding_extractor.tflite"
+
+// MobileNetV1Layers names the feature maps of the mobilenetv1 backbone: "convN" is
+// the ReLU6 output of pointwise convolution N (its depthwise-separable block N).
+var MobileNetV1Layers = map[string]string{
+	"conv3":  "MobilenetV1/MobilenetV1/Conv2d_3_pointwise/Relu6",  // stride 4, 56×56×128
+	"conv5":  "MobilenetV1/MobilenetV1/Conv2d_5_pointwise/Relu6",  // stride 8, 28×28×256
+	"conv11": "MobilenetV1/MobilenetV1/Conv2d_11_pointwise/Relu6", // stride 16, 14×14×512
+	"conv13": "MobilenetV1/MobilenetV1/Conv2d_13_pointwise/Relu6", // stride 32, 7×7×1024
+}
+
+// DefaultMobileNetV1Layers is the layer choice of the mobilenetv1 backbone: the
+// best-localising pair of ../shared/spec/FEATURES-NOTES.md on magnetic tile.
+var DefaultMobileNetV1Layers = []string{"conv11", "conv13"}
+
 type mobileNet struct {
 	info Info
 	opt  Options
@@ -64,6 +82,17 @@ func newMobileNetV2(opt Options) (Backbone, error) {
 		return nil, err
 	}
 	return NewTFLiteBackbone("mobilenetv2", path, MobileNetV2Layers, DefaultMobileNetV2Layers, DefaultMobileNetV2Grid, opt)
+}
+
+// newMobileNetV1 builds the mobilenetv1 backbone: as mobilenetv2, over the
+// pointwise convolutions 11 (stride 16) and 13 (stride 32) of MobileNet v1 by
+// default, 1,536 channels on a 14×14 grid.
+func newMobileNetV1(opt Options) (Backbone, error) {
+	path, err := FindWeights(MobileNetV1File, opt)
+	if err != nil {
+		return nil, err
+	}
+	return NewTFLiteBackbone("mobilenetv1", path, MobileNetV1Layers, DefaultMobileNetV1Layers, DefaultMobileNetV2Grid, opt)
 }
 
 // NewTFLiteBackbone builds a backbone over any uint8 image TFLite model: aliases

@@ -18,7 +18,8 @@ import (
 // TestCompareKNN is the nearest-neighbour row of the comparison table in
 // README ("Detect anomalies"): the knn patch scorer fitted on exactly the training images fit
 // uses (same split, seed and hold-out), scored with the same metrics as eval.
-// ADVGS_COMPARE_LAYERS=block5,block12 picks other mobilenetv2 layers and
+// ADVGS_COMPARE_BACKBONE=mobilenetv1 picks another backbone (with its weights
+// in ADVGS_WEIGHTS_FILE), ADVGS_COMPARE_LAYERS=block5,block12 other layers and
 // ADVGS_COMPARE_BANK=N keeps a random N-patch bank (the layer comparison of
 // features/doc.go uses 40000); ADVGS_COMPARE_CONFIG=FILE takes the features
 // section (and the split's seed and hold-out) from a config file.
@@ -43,7 +44,7 @@ func TestCompareKNN(t *testing.T) {
 		opt.Layers = strings.Split(l, ",")
 	}
 	bank, _ := strconv.Atoi(os.Getenv("ADVGS_COMPARE_BANK"))
-	bb, err := features.New(features.DefaultBackbone, opt)
+	bb, err := features.New(os.Getenv("ADVGS_COMPARE_BACKBONE"), opt)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,7 @@ func fitCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "data", Usage: "dataset `DIR` (MVTec layout, one category, or a folder with good/)", Required: true},
 			&cli.StringFlag{Name: "config", Usage: "YAML config `FILE` whose fields override the embedded configs/mvtec.yaml"},
-			&cli.StringFlag{Name: "backbone", Value: features.DefaultBackbone, Usage: "feature backbone: mobilenetv2 or filterbank"},
+			&cli.StringFlag{Name: "backbone", Value: features.DefaultBackbone, Usage: "feature backbone: mobilenetv2, mobilenetv1 or filterbank"},
 			&cli.StringFlag{Name: "weights", Usage: "backbone weights `FILE` (default: looked up, see features.FindWeights)"},
 			&cli.StringFlag{Name: "out", Value: "model.advgs", Usage: "model `FILE` (a folder with --per-category)"},
 			&cli.StringFlag{Name: "sampler", Value: ebm.SamplerVGS, Usage: "negative sampler: vgs or langevin"},
