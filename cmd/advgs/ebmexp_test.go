@@ -48,7 +48,7 @@ func loadExpCache(t *testing.T, data string, cfg ebm.Config) (*expCache, *datase
 			cat = c
 		}
 	}
-	bb, err := features.New(features.DefaultBackbone, features.Options{Weights: os.Getenv("ADVGS_WEIGHTS_FILE"),
+	bb, err := features.New(os.Getenv("ADVGS_EXP_BACKBONE"), features.Options{Weights: os.Getenv("ADVGS_WEIGHTS_FILE"),
 		Layers: cfg.Features.Layers, Grid: cfg.Features.Grid, Input: cfg.Features.Input})
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +126,7 @@ func expEval(c *expCache, ae *ebm.AE) (img, px float64) {
 // test AUROCs along the way: the loop used to choose configs/mvtec.yaml.
 //
 //	ADVGS_LONG=1 ADVGS_EXP_DATA=../shared/data/magnetic-tile [ADVGS_EXP_CONFIG=FILE]
-//	  [ADVGS_EXP_CAT=NAME] [ADVGS_EXP_STEPS=N] [ADVGS_EXP_SAMPLER=vgs|langevin] [ADVGS_EXP_EVERY=N] \
+//	  [ADVGS_EXP_BACKBONE=NAME] [ADVGS_EXP_CAT=NAME] [ADVGS_EXP_STEPS=N] [ADVGS_EXP_SAMPLER=vgs|langevin] [ADVGS_EXP_EVERY=N] \
 //	  go test -tags openblas -run TestEBMExperiment -v -timeout 60m ./cmd/advgs/
 func TestEBMExperiment(t *testing.T) {
 	data := os.Getenv("ADVGS_EXP_DATA")

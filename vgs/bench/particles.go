@@ -206,7 +206,12 @@ func RunParticles(cfg Config, opt Options) (*Result, error) {
 		eg, er := make([]float32, nVal), make([]float32, len(val)/D)
 		t.Energy(eg, tr.Final())
 		t.Energy(er, val)
-		return metrics.TVDFixed(f64(eg), f64(er), nVal), nil
+		g, r := f64(eg), f64(er)
+		in, lo, hi := energySummary(g)
+		_, rlo, rhi := energySummary(r)
+		logf(opt.Log, "validation at iteration %d: %.1f%% of energies in [%g, %g]; their quartiles %.2f, %.2f (reference %.2f, %.2f)",
+			it, 100*in, metrics.ParticleLo, metrics.ParticleHi, lo, hi, rlo, rhi)
+		return metrics.TVDFixed(g, r, nVal), nil
 	}
 	ce := &counted{inner: t}
 	bar := (*progress.Bar)(nil)
@@ -373,4 +378,22 @@ func cloneTensors(m map[string]ckpt.Tensor) map[string]ckpt.Tensor {
 		c[k] = ckpt.Tensor{Shape: t.Shape, Data: append([]float32(nil), t.Data...)}
 	}
 	return c
+}
+
+// energySummary is what the validation log says of a set of energies besides
+// TVD-E: the share inside the reference's histogram range and the lower and upper
+// quartiles of those inside, so a log shows whether samples are collapsed (out of
+// range), too hot or too cold.
+func energySummary(e []float64) (inRange, q1, q3 float64) {
+	var in []float64
+	for _, v := range e {
+		if v >= metrics.ParticleLo && v <= metrics.ParticleHi {
+			in = append(in, v)
+		}
+	}
+	if len(in) == 0 {
+		return 0, math.NaN(), math.NaN()
+	}
+	slices.Sort(in)
+	return float64(len(in)) / float64(len(e)), in[len(in)/4], in[3*len(in)/4]
 }
