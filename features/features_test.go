@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"math"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/advgs/advgs/internal/sharedpath"
@@ -206,7 +207,7 @@ func TestRegistry(t *testing.T) {
 		t.Fatal("unknown backbone accepted")
 	}
 	names := Names()
-	if len(names) < 2 || names[0] != "filterbank" || names[1] != "mobilenetv2" {
+	if !slices.Equal(names, []string{"filterbank", "mobilenetv1", "mobilenetv2"}) {
 		t.Fatalf("names %v", names)
 	}
 }
