@@ -197,18 +197,21 @@ func RunParticles(cfg Config, opt Options) (*Result, error) {
 	nVal := min(len(val)/D, size)
 	// Each validation draws from its own stream, fixed by the seed and the iteration,
 	// so that val_iter changes which checkpoints are compared, not the training run.
+	// The validation file's energies and their summary, computed once.
+	er := make([]float32, len(val)/D)
+	t.Energy(er, val)
+	r := f64(er)
+	_, rlo, rhi := energySummary(r)
 	validate := func(it int) (float64, error) {
 		vrng := rand.New(rand.NewPCG(seed^0x76616c, uint64(it)))
 		tr, err := s.Sample(nVal, t, vgs.SampleOptions{NoiseScale: evalNS, FinalNoise: cfg.FinalNoise}, vrng)
 		if err != nil {
 			return 0, err
 		}
-		eg, er := make([]float32, nVal), make([]float32, len(val)/D)
+		eg := make([]float32, nVal)
 		t.Energy(eg, tr.Final())
-		t.Energy(er, val)
-		g, r := f64(eg), f64(er)
+		g := f64(eg)
 		in, lo, hi := energySummary(g)
-		_, rlo, rhi := energySummary(r)
 		logf(opt.Log, "validation at iteration %d: %.1f%% of energies in [%g, %g]; their quartiles %.2f, %.2f (reference %.2f, %.2f)",
 			it, 100*in, metrics.ParticleLo, metrics.ParticleHi, lo, hi, rlo, rhi)
 		return metrics.TVDFixed(g, r, nVal), nil
