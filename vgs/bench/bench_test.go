@@ -274,3 +274,38 @@ func TestParticleSummary(t *testing.T) {
 		t.Errorf("empty: %q", got)
 	}
 }
+
+// TestValStart pins which iterations are validated with particles.val_start and
+// checks that a negative val_start is refused with the field's name.
+func TestValStart(t *testing.T) {
+	var got []int
+	p := ParticleConfig{ValIter: 10, ValStart: 25}
+	for it := 0; it < 60; it++ {
+		if p.validates(it, 60) {
+			got = append(got, it)
+		}
+	}
+	if want := []int{34, 44, 54, 59}; !slices.Equal(got, want) {
+		t.Errorf("val_iter 10 from 25 of 60: validated %v, want %v", got, want)
+	}
+	got = got[:0]
+	p.ValStart = 0
+	for it := 0; it < 25; it++ {
+		if p.validates(it, 25) {
+			got = append(got, it)
+		}
+	}
+	if want := []int{9, 19, 24}; !slices.Equal(got, want) {
+		t.Errorf("val_iter 10 from 0 of 25: validated %v, want %v (the reference's rule)", got, want)
+	}
+	base, _ := os.ReadFile("../../configs/dw4.yaml")
+	s := strings.Replace(string(base), "  val_iter:", "  val_start: -5\n  val_iter:", 1)
+	if s == string(base) {
+		t.Fatal("replacement did not apply")
+	}
+	f := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(f, []byte(s), 0o644)
+	if _, err := LoadConfig("dw4", f); err == nil || !strings.Contains(err.Error(), "val_start") {
+		t.Errorf("val_start -5: error %v, want one naming particles.val_start", err)
+	}
+}

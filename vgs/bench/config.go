@@ -117,6 +117,9 @@ func (c Config) Validate() error {
 		if p.ValIter < 0 || p.EvalNoiseScale < 0 {
 			return fmt.Errorf("particles.val_iter and particles.eval_noise_scale: must be ≥ 0")
 		}
+		if p.ValStart < 0 {
+			return fmt.Errorf("particles.val_start: must be ≥ 0, got %d", p.ValStart)
+		}
 	}
 	return c.Sampler.Validate()
 }

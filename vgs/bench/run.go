@@ -70,10 +70,13 @@ type Baseline struct {
 
 // Result is the JSON contract of `advgs bench TARGET --json FILE` (DESIGN.md).
 type Result struct {
-	Target           string             `json:"target"`
-	Sampler          string             `json:"sampler"`
-	Steps            int                `json:"steps"`
-	TrainSeconds     float64            `json:"train_seconds"`
+	Target       string  `json:"target"`
+	Sampler      string  `json:"sampler"`
+	Steps        int     `json:"steps"`
+	TrainSeconds float64 `json:"train_seconds"`
+	// ValSeconds is the time spent on validation during training (particle targets),
+	// which TrainSeconds leaves out.
+	ValSeconds       float64            `json:"val_seconds,omitempty"`
 	SampleSeconds    float64            `json:"sample_seconds"`
 	EnergyEvalsTrain int64              `json:"energy_evals_train"`
 	NEval            int                `json:"n_eval"`
