@@ -290,6 +290,7 @@ func Run(cfg Config, opt Options) (*Result, error) {
 	logf(opt.Log, "vgs: %s", fmtMetrics(res.Metrics))
 	logf(opt.Log, "vgs marginals: %s", FmtMarginals(gen, target.Dim()))
 	logf(opt.Log, "exact marginals: %s (reference std %s)", FmtMarginals(ref, target.Dim()), fmtFloats(target.RefStd()))
+	logf(opt.Log, "energy quantiles (5, 25, 50, 75, 95 %%): vgs %s, exact %s", fmtEnergyQuantiles(target, gen), fmtEnergyQuantiles(target, ref))
 	res.Floor = Evaluate(target, target.Exact(nEval, rng), ref)
 	logf(opt.Log, "floor: %s", fmtMetrics(res.Floor))
 	if last != nil {
@@ -372,6 +373,20 @@ func Marginals(x []float32, D int) (mean, std []float64) {
 func FmtMarginals(x []float32, D int) string {
 	m, s := Marginals(x, D)
 	return "mean " + fmtFloats(m) + " std " + fmtFloats(s)
+}
+
+// fmtEnergyQuantiles formats the 5, 25, 50, 75 and 95 % quantiles of the energies
+// of x, to see which way an energy histogram (TVD-E) is off.
+func fmtEnergyQuantiles(t vgs.Energy, x []float32) string {
+	e := make([]float32, len(x)/t.Dim())
+	t.Energy(e, x)
+	v := f64(e)
+	slices.Sort(v)
+	q := make([]float64, 0, 5)
+	for _, p := range []float64{0.05, 0.25, 0.5, 0.75, 0.95} {
+		q = append(q, v[int(p*float64(len(v)-1))])
+	}
+	return fmtFloats(q)
 }
 
 func fmtFloats(v []float64) string {
