@@ -6,16 +6,14 @@ import (
 	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
+
+	"github.com/advgs/advgs/internal/sharedpath"
+	"github.com/advgs/advgs/vgs/targets"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
-
-	"github.com/advgs/advgs/internal/ckpt"
-	"github.com/advgs/advgs/internal/sharedpath"
-	"github.com/advgs/advgs/vgs"
-	"github.com/advgs/advgs/vgs/targets"
 )
 
 func TestEmbeddedConfigsLoad(t *testing.T) {
@@ -43,10 +41,9 @@ func TestBadConfigsNameTheField(t *testing.T) {
 		"neg. variance": {"s2_start: 0.2", "s2_start: -0.2"},
 		"lr end":        {"training:\n", "training:\n  v_lr_end: -1.0e-5\n"},
 		"decay start":   {"training:\n", "training:\n  v_lr_end: 1.0e-5\n  v_lr_decay_start: 100000\n"},
-		"eval ema":      {"training:\n", "training:\n  eval_ema: 1\n"},
 	}
 	want := map[string]string{"unknown key": "n_stepz", "wrong type": "twenty", "schedule": "s2_schedule",
-		"T < 1": "n_step", "neg. variance": "s2_start", "lr end": "v_lr_end", "decay start": "v_lr_decay_start", "eval ema": "eval_ema"}
+		"T < 1": "n_step", "neg. variance": "s2_start", "lr end": "v_lr_end", "decay start": "v_lr_decay_start"}
 	for name, r := range cases {
 		s := strings.Replace(string(base), r[0], r[1], 1)
 		if s == string(base) {
@@ -310,63 +307,5 @@ func TestValStart(t *testing.T) {
 	os.WriteFile(f, []byte(s), 0o644)
 	if _, err := LoadConfig("dw4", f); err == nil || !strings.Contains(err.Error(), "val_start") {
 		t.Errorf("val_start -5: error %v, want one naming particles.val_start", err)
-	}
-}
-
-// TestEvalEMA checks training.eval_ema against its definition: with d = ½ from the
-// second of three iterations, the sampler ends with the mean of the weights and σ0
-// after iterations 2 and 3, and train returns the weights after iteration 3.
-func TestEvalEMA(t *testing.T) {
-	run := func(nIter int, d float64, start int) (*vgs.Sampler, map[string]ckpt.Tensor) {
-		c, err := LoadConfig("gmm", "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Training.NIter, c.Training.BatchSize = nIter, 32
-		c.Training.EvalEMA, c.Training.EvalEMAStart = d, start
-		c.Sampler.Value.Hidden, c.Sampler.Value.TEmb = 8, 8
-		if err := c.Validate(); err != nil {
-			t.Fatal(err)
-		}
-		target, err := NewTarget(c.EnergyModel.Name, 2)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, _, _, last, err := train(c, target, nIter, rand.New(rand.NewPCG(1, 2)), Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s, last
-	}
-	s2, last2 := run(2, 0, 0)
-	s3, _ := run(3, 0, 0)
-	avg, last := run(3, 0.5, 1)
-	if last2 != nil {
-		t.Error("without eval_ema train returned last weights")
-	}
-	if last == nil {
-		t.Fatal("with eval_ema train returned no last weights")
-	}
-	for k, v := range s3.Tensors() {
-		if !slices.Equal(last[k].Data, v.Data) {
-			t.Fatalf("train's last weights differ from the 3-iteration run's at %s", k)
-		}
-	}
-	if got, want := avg.InitSigma, (s2.InitSigma+s3.InitSigma)/2; math.Abs(got-want) > 1e-12 || s2.InitSigma == s3.InitSigma {
-		t.Errorf("σ0 %v, want the mean %v of %v and %v", got, want, s2.InitSigma, s3.InitSigma)
-	}
-	pa, p2, p3 := avg.Target.Params(), s2.Target.Params(), s3.Target.Params()
-	moved := false
-	for i := range pa {
-		for j, v := range pa[i].Data {
-			want := (p2[i].Data[j] + p3[i].Data[j]) / 2
-			if math.Abs(float64(v-want)) > 1e-6 {
-				t.Fatalf("%s[%d] = %v, want the mean %v", pa[i].Name, j, v, want)
-			}
-			moved = moved || p2[i].Data[j] != p3[i].Data[j]
-		}
-	}
-	if !moved {
-		t.Error("the weights did not change between iterations 2 and 3: the test shows nothing")
 	}
 }

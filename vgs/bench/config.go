@@ -30,13 +30,6 @@ type Config struct {
 		// the rate stays at v_lr as in the paper.
 		VLREnd        *float64 `yaml:"v_lr_end" json:"v_lr_end,omitempty"`
 		VLRDecayStart int      `yaml:"v_lr_decay_start" json:"v_lr_decay_start,omitempty"`
-		// EvalEMA and EvalEMAStart (not in the paper; GMM and funnel only) draw the
-		// evaluation samples from a slow moving average of the sampling network
-		// and σ0 instead of their last values: from iteration eval_ema_start on,
-		// after every iteration, θ̄ ← d θ̄ + (1 − d) θ_target with d = eval_ema (the
-		// first update copies). 0 (unset) evaluates the last weights as the paper.
-		EvalEMA      float64 `yaml:"eval_ema" json:"eval_ema,omitempty"`
-		EvalEMAStart int     `yaml:"eval_ema_start" json:"eval_ema_start,omitempty"`
 	} `yaml:"training" json:"training"`
 	OffPolicy struct {
 		NoiseScale float64 `yaml:"noise_scale" json:"noise_scale"`
@@ -106,15 +99,6 @@ func (c Config) Validate() error {
 	}
 	if c.Training.VLRDecayStart > 0 && c.Training.VLREnd == nil {
 		return fmt.Errorf("training.v_lr_decay_start: needs training.v_lr_end")
-	}
-	if e := c.Training.EvalEMA; e < 0 || e >= 1 {
-		return fmt.Errorf("training.eval_ema: must be in [0, 1), got %g", e)
-	}
-	if d := c.Training.EvalEMAStart; d < 0 || (c.Training.EvalEMA > 0 && d >= c.Training.NIter) {
-		return fmt.Errorf("training.eval_ema_start: must be in [0, n_iter %d), got %d", c.Training.NIter, d)
-	}
-	if c.Training.EvalEMA > 0 && IsParticle(c.EnergyModel.Name) {
-		return fmt.Errorf("training.eval_ema: not supported for %s (its checkpoints are chosen by validation)", c.EnergyModel.Name)
 	}
 	if !(c.OffPolicy.NoiseScale > 0) {
 		return fmt.Errorf("off_policy.noise_scale: must be > 0, got %g", c.OffPolicy.NoiseScale)

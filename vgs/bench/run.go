@@ -6,13 +6,11 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
 
-	"github.com/advgs/advgs/internal/ckpt"
 	"github.com/advgs/advgs/internal/fastblas"
 	"github.com/advgs/advgs/internal/progress"
 	"github.com/advgs/advgs/vgs"
@@ -130,19 +128,12 @@ func (c *counted) EnergyGrad(e, g, x []float32) {
 // iteration draws a batch with the off-policy noise scale and final noise, then runs
 // UpdateTD with n_update passes.
 func Train(cfg Config, target vgs.Energy, nIter int, rng *rand.Rand, opt Options) (*vgs.Sampler, []Point, int64, error) {
-	s, hist, n, _, err := train(cfg, target, nIter, rng, opt)
-	return s, hist, n, err
-}
-
-// train is Train that also returns, when training.eval_ema put averaged weights into
-// the sampler, the last weights (else nil).
-func train(cfg Config, target vgs.Energy, nIter int, rng *rand.Rand, opt Options) (*vgs.Sampler, []Point, int64, map[string]ckpt.Tensor, error) {
 	s, err := vgs.New(cfg.Sampler, rng)
 	if err != nil {
-		return nil, nil, 0, nil, err
+		return nil, nil, 0, err
 	}
 	if target.Dim() != s.Dim() {
-		return nil, nil, 0, nil, fmt.Errorf("sampler.sample_shape: %v does not match the target's dimension %d", cfg.Sampler.SampleShape, target.Dim())
+		return nil, nil, 0, fmt.Errorf("sampler.sample_shape: %v does not match the target's dimension %d", cfg.Sampler.SampleShape, target.Dim())
 	}
 	ce := &counted{inner: target}
 	var bar *progress.Bar
@@ -150,24 +141,16 @@ func train(cfg Config, target vgs.Energy, nIter int, rng *rand.Rand, opt Options
 		bar = progress.New(opt.Log, nIter, "train "+cfg.EnergyModel.Name)
 	}
 	var hist []Point
-	var avg *weightAvg
 	start := time.Now()
 	for it := 0; it < nIter; it++ {
 		s.SetVLR(cfg.VLRAt(it, nIter))
 		tr, err := s.Sample(cfg.Training.BatchSize, ce, vgs.SampleOptions{NoiseScale: cfg.OffPolicy.NoiseScale, FinalNoise: true}, rng)
 		if err != nil {
-			return nil, hist, ce.n.Load(), nil, fmt.Errorf("iteration %d: %w", it, err)
+			return nil, hist, ce.n.Load(), fmt.Errorf("iteration %d: %w", it, err)
 		}
 		st, err := s.UpdateTD(tr, ce, cfg.Buffer.NUpdate, rng)
 		if err != nil {
-			return nil, hist, ce.n.Load(), nil, fmt.Errorf("iteration %d: %w", it, err)
-		}
-		if d := cfg.Training.EvalEMA; d > 0 && it >= cfg.Training.EvalEMAStart {
-			if avg == nil {
-				avg = newWeightAvg(s)
-			} else {
-				avg.update(s, d)
-			}
+			return nil, hist, ce.n.Load(), fmt.Errorf("iteration %d: %w", it, err)
 		}
 		if cfg.Training.LogIter > 0 && (it%cfg.Training.LogIter == 0 || it == nIter-1) {
 			hist = append(hist, Point{Iter: it, Seconds: time.Since(start).Seconds(), Loss: st.Loss, Velocity: st.Velocity, InitSigma: st.InitSigma})
@@ -175,62 +158,7 @@ func train(cfg Config, target vgs.Energy, nIter int, rng *rand.Rand, opt Options
 		bar.Add(1, fmt.Sprintf("loss %.4g vel %.3g σ0 %.3f", st.Loss, st.Velocity, st.InitSigma))
 	}
 	bar.Finish()
-	var last map[string]ckpt.Tensor
-	if avg != nil {
-		last = cloneTensors(s.Tensors())
-		avg.apply(s)
-	}
-	return s, hist, ce.n.Load(), last, nil
-}
-
-// logLastWeights logs the metrics of nEval samples drawn with the last weights of a
-// run whose sampler holds training.eval_ema's average, and puts the average back.
-func logLastWeights(s *vgs.Sampler, last map[string]ckpt.Tensor, target Target, nEval int, cfg Config, seed uint64, opt Options) error {
-	avg := cloneTensors(s.Tensors())
-	if err := s.SetTensors(last); err != nil {
-		return err
-	}
-	r := rand.New(rand.NewPCG(seed, 0x6c617374))
-	tr, err := s.Sample(nEval, target, vgs.SampleOptions{NoiseScale: 1, FinalNoise: cfg.FinalNoise}, r)
-	if err != nil {
-		return err
-	}
-	logf(opt.Log, "vgs with the last weights instead of the average (σ0 %.3f): %s", s.InitSigma, fmtMetrics(Evaluate(target, tr.Final(), target.Exact(nEval, r))))
-	return s.SetTensors(avg)
-}
-
-// weightAvg is the moving average of a sampler's sampling network (the target
-// network) and σ0 of training.eval_ema.
-type weightAvg struct {
-	params [][]float32
-	sigma  float64
-}
-
-func newWeightAvg(s *vgs.Sampler) *weightAvg {
-	a := &weightAvg{sigma: s.InitSigma}
-	for _, p := range s.Target.Params() {
-		a.params = append(a.params, slices.Clone(p.Data))
-	}
-	return a
-}
-
-// update sets θ̄ ← d θ̄ + (1 − d) θ for the target network's weights and σ0.
-func (a *weightAvg) update(s *vgs.Sampler, d float64) {
-	for i, p := range s.Target.Params() {
-		q := a.params[i]
-		for j, v := range p.Data {
-			q[j] = float32(d*float64(q[j]) + (1-d)*float64(v))
-		}
-	}
-	a.sigma = d*a.sigma + (1-d)*s.InitSigma
-}
-
-// apply puts the averages into the sampler's target network and σ0.
-func (a *weightAvg) apply(s *vgs.Sampler) {
-	for i, p := range s.Target.Params() {
-		copy(p.Data, a.params[i])
-	}
-	s.InitSigma = a.sigma
+	return s, hist, ce.n.Load(), nil
 }
 
 // Run trains VGS on the config's target, samples, evaluates against exact samples,
@@ -259,7 +187,7 @@ func Run(cfg Config, opt Options) (*Result, error) {
 	logf(opt.Log, "bench %s: T=%d, %d iterations of batch %d, %s BLAS, seed %d", res.Target, res.Steps, nIter, cfg.Training.BatchSize, res.BLAS, seed)
 
 	t0 := time.Now()
-	s, hist, evals, last, err := train(cfg, target, nIter, rng, opt)
+	s, hist, evals, err := Train(cfg, target, nIter, rng, opt)
 	res.History, res.EnergyEvalsTrain = hist, evals
 	if err != nil {
 		if errors.Is(err, vgs.ErrDiverged) {
@@ -293,13 +221,6 @@ func Run(cfg Config, opt Options) (*Result, error) {
 	logf(opt.Log, "energy quantiles (5, 25, 50, 75, 95 %%): vgs %s, exact %s", fmtEnergyQuantiles(target, gen), fmtEnergyQuantiles(target, ref))
 	res.Floor = Evaluate(target, target.Exact(nEval, rng), ref)
 	logf(opt.Log, "floor: %s", fmtMetrics(res.Floor))
-	if last != nil {
-		// The same evaluation for the last weights, on a stream of its own, to
-		// compare with training.eval_ema's average.
-		if err := logLastWeights(s, last, target, nEval, cfg, seed, opt); err != nil {
-			return res, err
-		}
-	}
 
 	if !opt.NoMALA {
 		init := func(r *rand.Rand) []float32 {
