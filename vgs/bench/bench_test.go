@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/advgs/advgs/internal/sharedpath"
+	"github.com/advgs/advgs/vgs"
 	"github.com/advgs/advgs/vgs/targets"
 	"os"
 	"path/filepath"
@@ -307,5 +308,42 @@ func TestValStart(t *testing.T) {
 	os.WriteFile(f, []byte(s), 0o644)
 	if _, err := LoadConfig("dw4", f); err == nil || !strings.Contains(err.Error(), "val_start") {
 		t.Errorf("val_start -5: error %v, want one naming particles.val_start", err)
+	}
+}
+
+// TestLogStrictChoice checks that the logged second selection evaluates the checkpoint
+// it is given (its metrics differ from those of the other checkpoint) and leaves the
+// sampler holding the best one.
+func TestLogStrictChoice(t *testing.T) {
+	sharedpathRequire(t, "data/particles/test_DW4.npy")
+	c, err := LoadConfig("dw4", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Sampler.Value.Hidden, c.Sampler.Value.TEmb = 8, 8
+	tg := dw4()
+	test, err := LoadParticles(c.Particles.TestFile, tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := vgs.New(c.Sampler, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	best := cloneTensors(s.Tensors())
+	strict := cloneTensors(best)
+	strict["init_sigma"].Data[0] *= 3 // a much wider start: other metrics
+	var a, b strings.Builder
+	if err := logStrictChoice(s, strict, best, tg, test, 1, false, 1, 200, 7, Options{Log: &a}); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Tensors()["init_sigma"].Data[0]; got != best["init_sigma"].Data[0] {
+		t.Errorf("σ0 after the log %v, want the best checkpoint's %v", got, best["init_sigma"].Data[0])
+	}
+	if err := logStrictChoice(s, best, best, tg, test, 1, false, 1, 200, 7, Options{Log: &b}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(a.String(), "≥ 95%") || a.String() == b.String() {
+		t.Errorf("log lines for two checkpoints:\n%s\n%s", a.String(), b.String())
 	}
 }

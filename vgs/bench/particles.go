@@ -43,6 +43,32 @@ type ParticleConfig struct {
 	EvalNoiseScale float64 `yaml:"eval_noise_scale" json:"eval_noise_scale"`
 }
 
+// strictInRange is the share of validation energies in [−100, 100] that the logged
+// second checkpoint selection asks for (see RunParticles).
+const strictInRange = 0.95
+
+// logStrictChoice logs the test metrics of the checkpoint strict, on random streams
+// of their own, and puts the checkpoint best back into the sampler.
+func logStrictChoice(s *vgs.Sampler, strict, best map[string]ckpt.Tensor, t ParticleTarget, test []float32, ns float64, finalNoise bool, nRounds, size int, seed uint64, opt Options) error {
+	if err := s.SetTensors(strict); err != nil {
+		return err
+	}
+	r := rand.New(rand.NewPCG(seed, 0x737472))
+	tr, err := s.Sample(nRounds*size, t, vgs.SampleOptions{NoiseScale: ns, FinalNoise: finalNoise}, r)
+	if err != nil {
+		return err
+	}
+	m, err := rounds(t, tr.Final(), test, nRounds, size, r)
+	if err != nil {
+		return err
+	}
+	logf(opt.Log, "vgs, best checkpoint with ≥ %.0f%% of validation energies in range: %s", 100*strictInRange, fmtMetrics(m))
+	if best == nil {
+		return nil
+	}
+	return s.SetTensors(best)
+}
+
 // validates reports whether iteration it (0-based) of nIter is validated.
 func (p ParticleConfig) validates(it, nIter int) bool {
 	if p.ValIter <= 0 || it < p.ValStart {
@@ -216,11 +242,11 @@ func RunParticles(cfg Config, opt Options) (*Result, error) {
 	t.Energy(er, val)
 	r := f64(er)
 	_, rlo, rhi := energySummary(r)
-	validate := func(it int) (float64, error) {
+	validate := func(it int) (float64, float64, error) {
 		vrng := rand.New(rand.NewPCG(seed^0x76616c, uint64(it)))
 		tr, err := s.Sample(nVal, t, vgs.SampleOptions{NoiseScale: evalNS, FinalNoise: cfg.FinalNoise}, vrng)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		eg := make([]float32, nVal)
 		t.Energy(eg, tr.Final())
@@ -228,7 +254,7 @@ func RunParticles(cfg Config, opt Options) (*Result, error) {
 		in, lo, hi := energySummary(g)
 		logf(opt.Log, "validation at iteration %d: %.1f%% of energies in [%g, %g]; their quartiles %.2f, %.2f (reference %.2f, %.2f)",
 			it, 100*in, metrics.ParticleLo, metrics.ParticleHi, lo, hi, rlo, rhi)
-		return metrics.TVDFixed(g, r, nVal), nil
+		return metrics.TVDFixed(g, r, nVal), in, nil
 	}
 	ce := &counted{inner: t}
 	bar := (*progress.Bar)(nil)
@@ -237,6 +263,10 @@ func RunParticles(cfg Config, opt Options) (*Result, error) {
 	}
 	best, bestIter := math.Inf(1), -1
 	var bestState map[string]ckpt.Tensor
+	// A second selection, for the log only: the best TVD-E among checkpoints with at
+	// least strictInRange of their energies in range (the reference's rule accepts 60 %).
+	bestStrict, bestStrictIter := math.Inf(1), -1
+	var bestStrictState map[string]ckpt.Tensor
 	var valTime time.Duration
 	start := time.Now()
 	for it := 0; it < nIter; it++ {
@@ -252,9 +282,13 @@ func RunParticles(cfg Config, opt Options) (*Result, error) {
 		p := Point{Iter: it, Seconds: time.Since(start).Seconds(), Loss: st.Loss, Velocity: st.Velocity, InitSigma: st.InitSigma}
 		if pc.validates(it, nIter) {
 			tv := time.Now()
-			v, err := validate(it)
+			v, in, err := validate(it)
 			if err != nil {
 				return res, err
+			}
+			if in >= strictInRange && v < bestStrict {
+				bestStrict, bestStrictIter = v, it
+				bestStrictState = cloneTensors(s.Tensors())
 			}
 			valTime += time.Since(tv)
 			p.ValTVDE = v
@@ -297,6 +331,12 @@ func RunParticles(cfg Config, opt Options) (*Result, error) {
 		return res, err
 	}
 	logf(opt.Log, "vgs: %s", fmtMetrics(res.Metrics))
+	if bestStrictState != nil && bestStrictIter != bestIter {
+		if err := logStrictChoice(s, bestStrictState, bestState, t, test, evalNS, cfg.FinalNoise, nRounds, size, seed, opt); err != nil {
+			return res, err
+		}
+		logf(opt.Log, "(that checkpoint: iteration %d, validation tvd_e %.4f)", bestStrictIter, bestStrict)
+	}
 	logf(opt.Log, "reference:       %s", ParticleSummary(t, test))
 	logf(opt.Log, "vgs x_T:         %s", ParticleSummary(t, tr.Final()))
 	logf(opt.Log, "vgs x_T/2 (mid): %s", ParticleSummary(t, tr.States[len(tr.States)/2]))
