@@ -63,9 +63,6 @@ func logStrictChoice(s *vgs.Sampler, strict, best map[string]ckpt.Tensor, t Part
 		return err
 	}
 	logf(opt.Log, "vgs, best checkpoint with ≥ %.0f%% of validation energies in range: %s", 100*strictInRange, fmtMetrics(m))
-	if best == nil {
-		return nil
-	}
 	return s.SetTensors(best)
 }
 
