@@ -311,10 +311,52 @@ func TestValStart(t *testing.T) {
 	}
 }
 
-// TestLogStrictChoice checks that the logged second selection evaluates the checkpoint
+// TestPick pins the two selection rules: the reference's (minIn 0) keeps the lowest
+// TVD-E whatever the share in range, val_min_in_range skips checkpoints below it.
+func TestPick(t *testing.T) {
+	c, err := LoadConfig("dw4", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Sampler.Value.Hidden, c.Sampler.Value.TEmb = 8, 8
+	s, err := vgs.New(c.Sampler, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, strict := newPick(0), newPick(0.95)
+	for _, v := range []struct {
+		it      int
+		tvd, in float64
+	}{
+		{49, 0.8, 1}, {99, 1e10, 0.3}, {149, 0.2, 0.74}, {199, 0.3, 0.99}, {249, 0.25, 0.96},
+	} {
+		ref.offer(s, v.it, v.tvd, v.in)
+		strict.offer(s, v.it, v.tvd, v.in)
+	}
+	if ref.iter != 149 || strict.iter != 249 || strict.in != 0.96 {
+		t.Errorf("picked %d (reference rule) and %d at %.2f in range (≥ 95%%), want 149 and 249 at 0.96", ref.iter, strict.iter, strict.in)
+	}
+	if ref.state == nil || strict.state == nil {
+		t.Error("a pick kept no weights")
+	}
+	if r := ref.rule(); r != "the reference's rule" {
+		t.Errorf("rule %q", r)
+	}
+	if r := strict.rule(); !strings.Contains(r, "≥ 95%") {
+		t.Errorf("rule %q", r)
+	}
+	base, _ := os.ReadFile("../../configs/dw4.yaml")
+	f := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(f, []byte(strings.Replace(string(base), "  val_iter:", "  val_min_in_range: 1.5\n  val_iter:", 1)), 0o644)
+	if _, err := LoadConfig("dw4", f); err == nil || !strings.Contains(err.Error(), "particles.val_min_in_range") {
+		t.Errorf("val_min_in_range 1.5: error %v, want one naming particles.val_min_in_range", err)
+	}
+}
+
+// TestLogOtherChoice checks that the logged second selection evaluates the checkpoint
 // it is given (its metrics differ from those of the other checkpoint) and leaves the
-// sampler holding the best one.
-func TestLogStrictChoice(t *testing.T) {
+// sampler holding the chosen one.
+func TestLogOtherChoice(t *testing.T) {
 	sharedpathRequire(t, "data/particles/test_DW4.npy")
 	c, err := LoadConfig("dw4", "")
 	if err != nil {
@@ -331,16 +373,18 @@ func TestLogStrictChoice(t *testing.T) {
 		t.Fatal(err)
 	}
 	best := cloneTensors(s.Tensors())
-	strict := cloneTensors(best)
-	strict["init_sigma"].Data[0] *= 3 // a much wider start: other metrics
+	strict := &pick{minIn: strictInRange, iter: 9, state: cloneTensors(best)}
+	strict.state["init_sigma"].Data[0] *= 3 // a much wider start: other metrics
+	same := &pick{minIn: strictInRange, iter: 9, state: best}
+	so := vgs.SampleOptions{NoiseScale: 1}
 	var a, b strings.Builder
-	if err := logStrictChoice(s, strict, best, tg, test, 1, false, 1, 200, 7, Options{Log: &a}); err != nil {
+	if err := logOtherChoice(s, strict, best, tg, test, so, 1, 200, 7, Options{Log: &a}); err != nil {
 		t.Fatal(err)
 	}
 	if got := s.Tensors()["init_sigma"].Data[0]; got != best["init_sigma"].Data[0] {
 		t.Errorf("σ0 after the log %v, want the best checkpoint's %v", got, best["init_sigma"].Data[0])
 	}
-	if err := logStrictChoice(s, best, best, tg, test, 1, false, 1, 200, 7, Options{Log: &b}); err != nil {
+	if err := logOtherChoice(s, same, best, tg, test, so, 1, 200, 7, Options{Log: &b}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(a.String(), "≥ 95%") || a.String() == b.String() {

@@ -120,6 +120,9 @@ func (c Config) Validate() error {
 		if p.ValStart < 0 {
 			return fmt.Errorf("particles.val_start: must be ≥ 0, got %d", p.ValStart)
 		}
+		if !(p.ValMinInRange >= 0 && p.ValMinInRange <= 1) {
+			return fmt.Errorf("particles.val_min_in_range: must be a share in [0, 1], got %g", p.ValMinInRange)
+		}
 	}
 	return c.Sampler.Validate()
 }

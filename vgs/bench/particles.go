@@ -36,25 +36,62 @@ type ParticleConfig struct {
 	// the last iteration. 0 (the reference's rule) validates from the start. Not in the
 	// paper: it lets a run validate often where its good checkpoints are without paying
 	// for validations where they cannot be.
-	ValStart  int `yaml:"val_start" json:"val_start,omitempty"`
-	Rounds    int `yaml:"rounds" json:"rounds"` // test rounds (10)
-	RoundSize int `yaml:"round_size" json:"round_size"`
+	ValStart int `yaml:"val_start" json:"val_start,omitempty"`
+	// ValMinInRange is the share of a checkpoint's validation energies that must fall
+	// in [−100, 100] for it to be kept as the best. 0 is the reference's rule, under
+	// which a checkpoint with less than 60 % in range scores TVD-E 1e10 and anything
+	// else competes on the TVD-E of its in-range energies alone, so a partly collapsed
+	// checkpoint can win. Not in the paper. When no checkpoint qualifies, the
+	// reference's choice is kept.
+	ValMinInRange float64 `yaml:"val_min_in_range" json:"val_min_in_range,omitempty"`
+	Rounds        int     `yaml:"rounds" json:"rounds"` // test rounds (10)
+	RoundSize     int     `yaml:"round_size" json:"round_size"`
 	// EvalNoiseScale is the noise scale of evaluation samples (LJ-13: 0.9; 0 means 1).
 	EvalNoiseScale float64 `yaml:"eval_noise_scale" json:"eval_noise_scale"`
 }
 
 // strictInRange is the share of validation energies in [−100, 100] that the logged
-// second checkpoint selection asks for (see RunParticles).
+// second checkpoint selection asks for when the run itself uses the reference's rule
+// (see RunParticles).
 const strictInRange = 0.95
 
-// logStrictChoice logs the test metrics of the checkpoint strict, on random streams
-// of their own, and puts the checkpoint best back into the sampler.
-func logStrictChoice(s *vgs.Sampler, strict, best map[string]ckpt.Tensor, t ParticleTarget, test []float32, ns float64, finalNoise bool, nRounds, size int, seed uint64, opt Options) error {
-	if err := s.SetTensors(strict); err != nil {
+// pick keeps the checkpoint with the lowest validation TVD-E among those with at
+// least minIn of their validation energies in [−100, 100].
+type pick struct {
+	minIn float64
+	tvd   float64
+	iter  int
+	in    float64
+	state map[string]ckpt.Tensor
+}
+
+func newPick(minIn float64) *pick { return &pick{minIn: minIn, tvd: math.Inf(1), iter: -1} }
+
+// offer considers the sampler's current weights, validated at iteration it with
+// TVD-E v and share in of its energies in range.
+func (p *pick) offer(s *vgs.Sampler, it int, v, in float64) {
+	if in >= p.minIn && v < p.tvd {
+		p.tvd, p.iter, p.in = v, it, in
+		p.state = cloneTensors(s.Tensors())
+	}
+}
+
+// rule names the selection rule of p for the log.
+func (p *pick) rule() string {
+	if p.minIn <= metrics.ParticleMinInRange {
+		return "the reference's rule"
+	}
+	return fmt.Sprintf("≥ %.0f%% of validation energies in range", 100*p.minIn)
+}
+
+// logOtherChoice logs the test metrics of the checkpoint other, on random streams
+// of their own, and puts the checkpoint chosen back into the sampler.
+func logOtherChoice(s *vgs.Sampler, other *pick, chosen map[string]ckpt.Tensor, t ParticleTarget, test []float32, so vgs.SampleOptions, nRounds, size int, seed uint64, opt Options) error {
+	if err := s.SetTensors(other.state); err != nil {
 		return err
 	}
 	r := rand.New(rand.NewPCG(seed, 0x737472))
-	tr, err := s.Sample(nRounds*size, t, vgs.SampleOptions{NoiseScale: ns, FinalNoise: finalNoise}, r)
+	tr, err := s.Sample(nRounds*size, t, so, r)
 	if err != nil {
 		return err
 	}
@@ -62,8 +99,9 @@ func logStrictChoice(s *vgs.Sampler, strict, best map[string]ckpt.Tensor, t Part
 	if err != nil {
 		return err
 	}
-	logf(opt.Log, "vgs, best checkpoint with ≥ %.0f%% of validation energies in range: %s", 100*strictInRange, fmtMetrics(m))
-	return s.SetTensors(best)
+	logf(opt.Log, "vgs, best checkpoint under %s: %s", other.rule(), fmtMetrics(m))
+	logf(opt.Log, "(that checkpoint: iteration %d, validation tvd_e %.4f, %.0f%% in range)", other.iter, other.tvd, 100*other.in)
+	return s.SetTensors(chosen)
 }
 
 // validates reports whether iteration it (0-based) of nIter is validated.
@@ -258,12 +296,14 @@ func RunParticles(cfg Config, opt Options) (*Result, error) {
 	if opt.Progress {
 		bar = progress.New(opt.Log, nIter, "train "+res.Target)
 	}
-	best, bestIter := math.Inf(1), -1
-	var bestState map[string]ckpt.Tensor
-	// A second selection, for the log only: the best TVD-E among checkpoints with at
-	// least strictInRange of their energies in range (the reference's rule accepts 60 %).
-	bestStrict, bestStrictIter := math.Inf(1), -1
-	var bestStrictState map[string]ckpt.Tensor
+	// chosen follows particles.val_min_in_range; other, for the log only, the other
+	// rule: ≥ strictInRange in range when the run uses the reference's, else the
+	// reference's.
+	chosen, ref := newPick(pc.ValMinInRange), newPick(0)
+	other := ref
+	if chosen.minIn <= metrics.ParticleMinInRange {
+		other = newPick(strictInRange)
+	}
 	var valTime time.Duration
 	start := time.Now()
 	for it := 0; it < nIter; it++ {
@@ -283,33 +323,34 @@ func RunParticles(cfg Config, opt Options) (*Result, error) {
 			if err != nil {
 				return res, err
 			}
-			if in >= strictInRange && v < bestStrict {
-				bestStrict, bestStrictIter = v, it
-				bestStrictState = cloneTensors(s.Tensors())
+			chosen.offer(s, it, v, in)
+			ref.offer(s, it, v, in)
+			if other != ref {
+				other.offer(s, it, v, in)
 			}
 			valTime += time.Since(tv)
 			p.ValTVDE = v
-			if v < best {
-				best, bestIter = v, it
-				bestState = cloneTensors(s.Tensors())
-			}
-			logf(opt.Log, "validation at iteration %d: tvd_e %.4f (best %.4f at %d)", it, v, best, bestIter)
+			logf(opt.Log, "validation at iteration %d: tvd_e %.4f (best %.4f at %d)", it, v, chosen.tvd, chosen.iter)
 			res.History = append(res.History, p)
 		} else if cfg.Training.LogIter > 0 && it%cfg.Training.LogIter == 0 {
 			res.History = append(res.History, p)
 		}
-		bar.Add(1, fmt.Sprintf("loss %.4g vel %.3g σ0 %.3f best val tvd_e %.3f", st.Loss, st.Velocity, st.InitSigma, best))
+		bar.Add(1, fmt.Sprintf("loss %.4g vel %.3g σ0 %.3f best val tvd_e %.3f", st.Loss, st.Velocity, st.InitSigma, chosen.tvd))
 	}
 	bar.Finish()
 	res.TrainSeconds = time.Since(start).Seconds() - valTime.Seconds()
 	res.ValSeconds = valTime.Seconds()
 	logf(opt.Log, "trained in %.1fs, plus %.1fs of validation", res.TrainSeconds, res.ValSeconds)
 	res.EnergyEvalsTrain = ce.n.Load()
-	if bestState != nil {
-		if err := s.SetTensors(bestState); err != nil {
+	if chosen.state == nil && ref.state != nil {
+		logf(opt.Log, "no validated checkpoint has ≥ %.0f%% of its energies in range: keeping the reference's choice", 100*chosen.minIn)
+		chosen = ref
+	}
+	if chosen.state != nil {
+		if err := s.SetTensors(chosen.state); err != nil {
 			return res, err
 		}
-		logf(opt.Log, "best validation tvd_e %.4f at iteration %d", best, bestIter)
+		logf(opt.Log, "best validation tvd_e %.4f at iteration %d (%.0f%% in range; %s)", chosen.tvd, chosen.iter, 100*chosen.in, chosen.rule())
 	}
 	if opt.SaveTo != "" {
 		if err := s.Save(opt.SaveTo, map[string]string{"target": res.Target}); err != nil {
@@ -328,11 +369,11 @@ func RunParticles(cfg Config, opt Options) (*Result, error) {
 		return res, err
 	}
 	logf(opt.Log, "vgs: %s", fmtMetrics(res.Metrics))
-	if bestStrictState != nil && bestStrictIter != bestIter {
-		if err := logStrictChoice(s, bestStrictState, bestState, t, test, evalNS, cfg.FinalNoise, nRounds, size, seed, opt); err != nil {
+	if other.state != nil && other.iter != chosen.iter {
+		so := vgs.SampleOptions{NoiseScale: evalNS, FinalNoise: cfg.FinalNoise}
+		if err := logOtherChoice(s, other, chosen.state, t, test, so, nRounds, size, seed, opt); err != nil {
 			return res, err
 		}
-		logf(opt.Log, "(that checkpoint: iteration %d, validation tvd_e %.4f)", bestStrictIter, bestStrict)
 	}
 	logf(opt.Log, "reference:       %s", ParticleSummary(t, test))
 	logf(opt.Log, "vgs x_T:         %s", ParticleSummary(t, tr.Final()))
