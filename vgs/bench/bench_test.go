@@ -391,3 +391,55 @@ func TestLogOtherChoice(t *testing.T) {
 		t.Errorf("log lines for two checkpoints:\n%s\n%s", a.String(), b.String())
 	}
 }
+
+// TestValMinInRangeRun runs the DW-4 pipeline with val_min_in_range 0.8 and checks the
+// checkpoint it keeps against its own validation log: the lowest TVD-E among the
+// checkpoints with ≥ 80 % of their validation energies in range or, when there is
+// none, the reference rule's lowest TVD-E overall. (On this tiny run the shares are
+// 79–86 % and the lowest TVD-E is at a checkpoint under 80 %, so the rule matters.)
+func TestValMinInRangeRun(t *testing.T) {
+	sharedpathRequire(t, "data/particles/val_DW4_2000.npy")
+	c, err := LoadConfig("dw4", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Training.NIter, c.Training.BatchSize = 4, 32
+	c.Particles.ValIter, c.Particles.Rounds, c.Particles.RoundSize = 1, 2, 300
+	c.Particles.ValMinInRange = 0.8
+	c.Sampler.Value.Hidden, c.Sampler.Value.TEmb = 8, 8
+	var log strings.Builder
+	if _, err := RunParticles(c, Options{Name: "dw4", NoMALA: true, Log: &log}); err != nil {
+		t.Fatal(err)
+	}
+	share, tvd := map[int]float64{}, map[int]float64{}
+	kept := -1
+	for _, l := range strings.Split(log.String(), "\n") {
+		var it int
+		var v float64
+		if _, err := fmt.Sscanf(l, "validation at iteration %d: tvd_e %f", &it, &v); err == nil {
+			tvd[it] = v
+		} else if _, err := fmt.Sscanf(l, "validation at iteration %d: %f%%", &it, &v); err == nil {
+			share[it] = v
+		} else if _, err := fmt.Sscanf(l, "best validation tvd_e %f at iteration %d", &v, &it); err == nil {
+			kept = it
+		}
+	}
+	if len(tvd) != 4 || len(share) != 4 {
+		t.Fatalf("validation log: %d TVD-E and %d share lines, want 4 each:\n%s", len(tvd), len(share), log.String())
+	}
+	want := -1
+	for _, all := range []bool{true, false} { // the rule, then the fallback
+		for it := range 4 {
+			if (!all || share[it] >= 80) && (want < 0 || tvd[it] < tvd[want]) {
+				want = it
+			}
+		}
+		if want >= 0 {
+			break
+		}
+	}
+	t.Logf("kept %d; shares %v, tvd_e %v", kept, share, tvd)
+	if kept != want {
+		t.Errorf("kept iteration %d, want %d (shares %v, tvd_e %v)", kept, want, share, tvd)
+	}
+}

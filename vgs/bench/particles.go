@@ -299,7 +299,11 @@ func RunParticles(cfg Config, opt Options) (*Result, error) {
 	// chosen follows particles.val_min_in_range; other, for the log only, the other
 	// rule: ≥ strictInRange in range when the run uses the reference's, else the
 	// reference's.
-	chosen, ref := newPick(pc.ValMinInRange), newPick(0)
+	chosen := newPick(pc.ValMinInRange)
+	ref := chosen
+	if chosen.minIn > 0 {
+		ref = newPick(0)
+	}
 	other := ref
 	if chosen.minIn <= metrics.ParticleMinInRange {
 		other = newPick(strictInRange)
@@ -324,7 +328,9 @@ func RunParticles(cfg Config, opt Options) (*Result, error) {
 				return res, err
 			}
 			chosen.offer(s, it, v, in)
-			ref.offer(s, it, v, in)
+			if ref != chosen {
+				ref.offer(s, it, v, in)
+			}
 			if other != ref {
 				other.offer(s, it, v, in)
 			}
