@@ -183,14 +183,7 @@ func TestParticleFilesRejected(t *testing.T) {
 // TestRunParticlesSmall runs the DW-4 pipeline on a tiny budget.
 func TestRunParticlesSmall(t *testing.T) {
 	sharedpathRequire(t, "data/particles/val_DW4_2000.npy")
-	c, err := LoadConfig("dw4", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Training.NIter, c.Training.BatchSize = 2, 32
-	c.Particles.ValIter, c.Particles.Rounds, c.Particles.RoundSize = 1, 2, 300
-	c.Sampler.Value.Hidden, c.Sampler.Value.TEmb = 8, 8
-	res, err := RunParticles(c, Options{Name: "dw4"})
+	res, err := RunParticles(tinyDW4(t, 2), Options{Name: "dw4"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,13 +209,8 @@ func TestRunParticlesSmall(t *testing.T) {
 func TestValIterLeavesTrainingAlone(t *testing.T) {
 	sharedpathRequire(t, "data/particles/val_DW4_2000.npy")
 	last := func(valIter int) Point {
-		c, err := LoadConfig("dw4", "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Training.NIter, c.Training.BatchSize = 4, 32
-		c.Particles.ValIter, c.Particles.Rounds, c.Particles.RoundSize = valIter, 2, 300
-		c.Sampler.Value.Hidden, c.Sampler.Value.TEmb = 8, 8
+		c := tinyDW4(t, 4)
+		c.Particles.ValIter = valIter
 		res, err := RunParticles(c, Options{Name: "dw4", NoMALA: true})
 		if err != nil {
 			t.Fatal(err)
@@ -239,6 +227,20 @@ func TestValIterLeavesTrainingAlone(t *testing.T) {
 }
 
 func dw4() ParticleTarget { return targets.NewDW4() }
+
+// tinyDW4 is configs/dw4.yaml cut down for tests: nIter iterations of batch 32 with
+// an 8-wide value net, validated every iteration, tested on 2 rounds of 300.
+func tinyDW4(t *testing.T, nIter int) Config {
+	t.Helper()
+	c, err := LoadConfig("dw4", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Training.NIter, c.Training.BatchSize = nIter, 32
+	c.Particles.ValIter, c.Particles.Rounds, c.Particles.RoundSize = 1, 2, 300
+	c.Sampler.Value.Hidden, c.Sampler.Value.TEmb = 8, 8
+	return c
+}
 
 func sharedpathRequire(t *testing.T, rel string) { sharedpath.Require(t, rel) }
 
@@ -314,12 +316,7 @@ func TestValStart(t *testing.T) {
 // TestPick pins the two selection rules: the reference's (minIn 0) keeps the lowest
 // TVD-E whatever the share in range, val_min_in_range skips checkpoints below it.
 func TestPick(t *testing.T) {
-	c, err := LoadConfig("dw4", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Sampler.Value.Hidden, c.Sampler.Value.TEmb = 8, 8
-	s, err := vgs.New(c.Sampler, rand.New(rand.NewPCG(1, 1)))
+	s, err := vgs.New(tinyDW4(t, 1).Sampler, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,11 +355,7 @@ func TestPick(t *testing.T) {
 // sampler holding the chosen one.
 func TestLogOtherChoice(t *testing.T) {
 	sharedpathRequire(t, "data/particles/test_DW4.npy")
-	c, err := LoadConfig("dw4", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Sampler.Value.Hidden, c.Sampler.Value.TEmb = 8, 8
+	c := tinyDW4(t, 1)
 	tg := dw4()
 	test, err := LoadParticles(c.Particles.TestFile, tg)
 	if err != nil {
@@ -399,14 +392,8 @@ func TestLogOtherChoice(t *testing.T) {
 // 79–86 % and the lowest TVD-E is at a checkpoint under 80 %, so the rule matters.)
 func TestValMinInRangeRun(t *testing.T) {
 	sharedpathRequire(t, "data/particles/val_DW4_2000.npy")
-	c, err := LoadConfig("dw4", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Training.NIter, c.Training.BatchSize = 4, 32
-	c.Particles.ValIter, c.Particles.Rounds, c.Particles.RoundSize = 1, 2, 300
+	c := tinyDW4(t, 4)
 	c.Particles.ValMinInRange = 0.8
-	c.Sampler.Value.Hidden, c.Sampler.Value.TEmb = 8, 8
 	var log strings.Builder
 	if _, err := RunParticles(c, Options{Name: "dw4", NoMALA: true, Log: &log}); err != nil {
 		t.Fatal(err)
