@@ -301,8 +301,8 @@ func TestStreamCancel(t *testing.T) {
 		}
 		return nil
 	})
-	if err == nil || n > 4 {
-		t.Fatalf("cancel: err %v after %d samples", err, n)
+	if err == nil || n != 3 { // fn cancelled at the third sample: no fourth call
+		t.Fatalf("cancel: err %v after %d samples, want an error after 3", err, n)
 	}
 }
 

@@ -112,6 +112,11 @@ func Stream(ctx context.Context, items []Item, opt LoadOptions, fn func(Sample) 
 		wg.Wait()
 	}()
 	for i := range items {
+		// A select with a ready slot may pick either case, so check first: once ctx is
+		// cancelled (by fn too), fn is not called again.
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
 		var r result
 		select {
 		case r = <-slots[i]:
