@@ -425,7 +425,6 @@ func TestValMinInRangeRun(t *testing.T) {
 			break
 		}
 	}
-	t.Logf("kept %d; shares %v, tvd_e %v", kept, share, tvd)
 	if kept != want {
 		t.Errorf("kept iteration %d, want %d (shares %v, tvd_e %v)", kept, want, share, tvd)
 	}
