@@ -1,6 +1,7 @@
 package targets_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -33,11 +34,17 @@ import (
 // 0.049 (mode mass 0.010 / 0.012 / 0.025 / 0.037: less total noise leaves q̃_0 further
 // from the Gaussian start); quad 0.3 → 0.01 0.058 / 0.013, T = 30 quad 0.2 → 0.01
 // 0.056 / 0.014. configs/gmm.yaml uses 0.2 → 0.02 since session 16.
+// Session 17, over four noise streams (the PCG seed below set to 1–4 by hand): quad
+// 0.2 → 0.02 with T = 20 leaves the exact-drift chain at mode mass 0.023–0.032 and Δstd
+// 0.12–0.145, at the benchmark's limits (0.03 / 0.15) before any learning error: q̃_0 is
+// too far from a Gaussian start. More total noise helps the split: T = 25 0.011–0.018 /
+// 0.055–0.082, T = 30 0.007–0.011 / 0.040–0.054, quad 0.3 → 0.02 at T = 20 0.010–0.021 /
+// 0.061–0.082; TVD-E stays 0.048–0.062 in all of them.
 // The σ0 = 1.5 row is checked on every run; the others with ADVGS_LONG=1.
 func TestGMMOracleVGS(t *testing.T) {
 	g, _ := targets.NewGMM("grid")
 	const D, n = 2, 10000
-	refStd := math.Sqrt(g.Std*g.Std + 50.0/3) // the mixture's per-coordinate std: means on {−5, 0, 5}
+	refStd := mixtureStd(g)
 	type row struct {
 		start, end float64
 		T          int
@@ -46,30 +53,15 @@ func TestGMMOracleVGS(t *testing.T) {
 	rows := []row{{0.2, 0.1, 20, 1.5}}
 	if os.Getenv("ADVGS_LONG") != "" {
 		rows = []row{{0.2, 0.1, 20, 1}, {0.2, 0.1, 20, 1.28}, {0.2, 0.1, 20, 1.5}, {0.2, 0.1, 20, 2}, {0.2, 0.1, 20, 3}, {0.2, 0.1, 20, 4},
-			{0.2, 0.1, 20, 0}, {0.2, 0.05, 20, 0}, {0.2, 0.02, 20, 0}, {0.2, 0.01, 20, 0}, {0.3, 0.01, 20, 0}, {0.2, 0.01, 30, 0}, {0.1, 0.01, 40, 0}}
+			{0.2, 0.1, 20, 0}, {0.2, 0.05, 20, 0}, {0.2, 0.02, 20, 0}, {0.2, 0.01, 20, 0}, {0.3, 0.01, 20, 0}, {0.2, 0.01, 30, 0}, {0.1, 0.01, 40, 0},
+			{0.3, 0.02, 20, 0}, {0.2, 0.02, 25, 0}, {0.2, 0.02, 30, 0}}
 	}
 	for _, c := range rows {
 		s2, _ := vgs.MakeS2("quad", c.T, c.start, c.end)
 		alpha, _ := vgs.MakeAlpha("vp", s2)
-		// diff[t] is q̃_t, t = 0..T (diff[T] = p).
-		diff := make([]*targets.GMM, c.T+1)
-		diff[c.T] = g
-		v := g.Std * g.Std
-		scale := 1.0
-		for k := c.T - 1; k >= 0; k-- {
-			scale *= math.Sqrt(1 - s2[k])
-			v = (1-s2[k])*v + s2[k]
-			q := &targets.GMM{Std: math.Sqrt(v)}
-			for _, m := range g.Means {
-				q.Means = append(q.Means, [2]float64{m[0] * scale, m[1] * scale})
-			}
-			diff[k] = q
-		}
+		diff := diffusedGMM(g, s2)
 		if c.sigma0 == 0 { // q̃_0's own per-coordinate std
-			c.sigma0 = math.Sqrt(v + scale*scale*50.0/3)
-		}
-		if c.sigma0 == 0 {
-			c.sigma0 = math.Sqrt(v + scale*scale*50.0/3) // q̃_0's per-coordinate std
+			c.sigma0 = mixtureStd(diff[0])
 		}
 		rng := rand.New(rand.NewPCG(1, 2))
 		x := make([]float32, n*D)
@@ -107,5 +99,123 @@ func TestGMMOracleVGS(t *testing.T) {
 		if c.sigma0 == 1.5 && (mm > 0.02 || ds > 0.05 || tvd > 0.1) {
 			t.Errorf("the exact-drift chain from σ0 1.5 should hold every mode: mode mass error %.4f (want ≤ 0.02), Δstd %.4f (≤ 0.05), TVD-E %.4f (≤ 0.1)", mm, ds, tvd)
 		}
+	}
+}
+
+// diffusedGMM returns q̃_t for t = 0..T (q̃_T = g): the mixture g noised by the VP
+// steps s2[t..T−1], again a mixture, its means scaled by Π√(1−s2_j) and its variance
+// following v ← (1−s2_j)·v + s2_j.
+func diffusedGMM(g *targets.GMM, s2 []float64) []*targets.GMM {
+	T := len(s2)
+	diff := make([]*targets.GMM, T+1)
+	diff[T] = g
+	v := g.Std * g.Std
+	scale := 1.0
+	for k := T - 1; k >= 0; k-- {
+		scale *= math.Sqrt(1 - s2[k])
+		v = (1-s2[k])*v + s2[k]
+		q := &targets.GMM{Std: math.Sqrt(v)}
+		for _, m := range g.Means {
+			q.Means = append(q.Means, [2]float64{m[0] * scale, m[1] * scale})
+		}
+		diff[k] = q
+	}
+	return diff
+}
+
+// mixtureStd is the first coordinate's std of an equal-weight mixture whose means
+// average to zero: √(Std² + mean of μ_k,1²).
+func mixtureStd(q *targets.GMM) float64 {
+	var m2 float64
+	for _, m := range q.Means {
+		m2 += m[0] * m[0]
+	}
+	return math.Sqrt(q.Std*q.Std + m2/float64(len(q.Means)))
+}
+
+// TestGMMDriftProfile compares a trained GMM sampler's drifts with the exact
+// diffused-score drift h_t·∇(−log q̃_{t+1})(α_t x_t) along the sampler's own chains
+// (10,000 samples): per step, the samples binned by their distance to the nearest mode
+// of q̃_{t+1} in units of its std, and per bin the mean projection μ·μ*/|μ*|² of the
+// learned drift μ on the exact one μ*. It needs a sampler saved by `advgs bench gmm
+// --save FILE` and runs with ADVGS_GMM_SAMPLER=FILE.
+//
+// Measured (session 17, five models of configs/gmm.yaml variants; the runs are in its
+// header): from step 8 on the projection is 0.72–1.17 within 2 stds, 0.82–0.89 at 2–3
+// and 0.60–0.80 at 3–4. For one Gaussian component any quadratic value gives a drift
+// along y − m, so the ratio would not change with the distance: the learned values are
+// too flat away from the modes, and 618–732 of 10,000 samples end with energy above 6
+// against 397 exact, which is TVD-E's excess over its floor.
+func TestGMMDriftProfile(t *testing.T) {
+	path := os.Getenv("ADVGS_GMM_SAMPLER")
+	if path == "" {
+		t.Skip("set ADVGS_GMM_SAMPLER to a sampler saved by advgs bench gmm --save")
+	}
+	s, _, err := vgs.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := s.Config
+	if cfg.Dim() != 2 || cfg.AlphaMethod != "vp" {
+		t.Fatalf("%s: want a 2-D VP sampler of the grid mixture, got dim %d, alpha %s", path, cfg.Dim(), cfg.AlphaMethod)
+	}
+	T := cfg.NStep
+	s2, _ := vgs.MakeS2(cfg.S2Schedule, T, cfg.S2Start, cfg.S2End)
+	alpha, _ := vgs.MakeAlpha(cfg.AlphaMethod, s2)
+	g, _ := targets.NewGMM("grid")
+	diff := diffusedGMM(g, s2)
+	const n, bins = 10000, 5
+	tr, err := s.Sample(n, g, vgs.SampleOptions{FinalNoise: true}, rand.New(rand.NewPCG(7, 7)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, ge, ev := make([]float32, 2*n), make([]float32, 2*n), make([]float32, n)
+	// How many samples end far from the modes (energy above 6, about the exact 95 %
+	// quantile), against exact samples.
+	high := func(x []float32) (k int) {
+		g.Energy(ev, x)
+		for _, e := range ev {
+			if e > 6 {
+				k++
+			}
+		}
+		return k
+	}
+	g.Sample(y, rand.New(rand.NewPCG(8, 8)))
+	t.Logf("samples with energy above 6: %d of %d (exact: %d)", high(tr.Final()), n, high(y))
+	for step := 0; step < T; step++ {
+		for i, xi := range tr.States[step] {
+			y[i] = float32(alpha[step]) * xi
+		}
+		q := diff[step+1]
+		q.EnergyGrad(ev, ge, y)
+		h := s2[step] * alpha[step] * alpha[step]
+		var cnt, proj [bins]float64
+		for i := 0; i < n; i++ {
+			near := math.Inf(1)
+			for _, m := range q.Means {
+				near = math.Min(near, math.Hypot(float64(y[2*i])-m[0], float64(y[2*i+1])-m[1]))
+			}
+			b := min(int(near/q.Std), bins-1)
+			mx, my := float64(tr.Mus[step][2*i]), float64(tr.Mus[step][2*i+1])
+			ex, ey := h*float64(ge[2*i]), h*float64(ge[2*i+1])
+			p := (mx*ex + my*ey) / (ex*ex + ey*ey + 1e-12)
+			cnt[b]++
+			proj[b] += p
+			// The last step follows the energy itself, as the exact drift does, unless
+			// clip_drift shortened it.
+			capped := cfg.ClipDrift != nil && math.Hypot(ex, ey) > 0.999**cfg.ClipDrift*math.Sqrt(s2[step])*alpha[step]*math.Sqrt(float64(cfg.D()))
+			if step == T-1 && !capped && math.Abs(p-1) > 1e-3 {
+				t.Fatalf("last step, sample %d: the drift projects %.4f on the energy's own drift, want 1", i, p)
+			}
+		}
+		line := fmt.Sprintf("step %2d s2 %.3f, samples:projection by distance 0-1, 1-2, 2-3, 3-4, 4+ stds:", step, s2[step])
+		for b := range cnt {
+			if cnt[b] > 0 {
+				proj[b] /= cnt[b]
+				line += fmt.Sprintf(" %.0f:%.2f", cnt[b], proj[b])
+			}
+		}
+		t.Log(line)
 	}
 }
