@@ -350,10 +350,10 @@ func TestPick(t *testing.T) {
 	}
 }
 
-// TestLogOtherChoice checks that the logged second selection evaluates the checkpoint
-// it is given (its metrics differ from those of the other checkpoint) and leaves the
-// sampler holding the chosen one.
-func TestLogOtherChoice(t *testing.T) {
+// TestEvalOtherChoice checks that the second selection evaluates the checkpoint it is
+// given (its logged and returned metrics differ from those of the other checkpoint),
+// returns its iteration and rule, and leaves the sampler holding the chosen one.
+func TestEvalOtherChoice(t *testing.T) {
 	sharedpathRequire(t, "data/particles/test_DW4.npy")
 	c := tinyDW4(t, 1)
 	tg := dw4()
@@ -369,19 +369,24 @@ func TestLogOtherChoice(t *testing.T) {
 	strict := &pick{minIn: strictInRange, iter: 9, state: cloneTensors(best)}
 	strict.state["init_sigma"].Data[0] *= 3 // a much wider start: other metrics
 	same := &pick{minIn: strictInRange, iter: 9, state: best}
-	so := vgs.SampleOptions{NoiseScale: 1}
+	tp := testProtocol{t: tg, test: test, so: vgs.SampleOptions{NoiseScale: 1}, nRounds: 1, size: 200}
 	var a, b strings.Builder
-	if err := logOtherChoice(s, strict, best, tg, test, so, 1, 200, 7, Options{Log: &a}); err != nil {
+	ca, err := evalOtherChoice(s, strict, best, tp, 7, Options{Log: &a})
+	if err != nil {
 		t.Fatal(err)
 	}
 	if got := s.Tensors()["init_sigma"].Data[0]; got != best["init_sigma"].Data[0] {
 		t.Errorf("σ0 after the log %v, want the best checkpoint's %v", got, best["init_sigma"].Data[0])
 	}
-	if err := logOtherChoice(s, same, best, tg, test, so, 1, 200, 7, Options{Log: &b}); err != nil {
+	cb, err := evalOtherChoice(s, same, best, tp, 7, Options{Log: &b})
+	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(a.String(), "≥ 95%") || a.String() == b.String() {
 		t.Errorf("log lines for two checkpoints:\n%s\n%s", a.String(), b.String())
+	}
+	if ca.Iteration != 9 || ca.Metrics["w2"] == cb.Metrics["w2"] || !strings.Contains(ca.Rule, "95%") {
+		t.Errorf("returned checkpoints %+v and %+v: want iteration 9, the rule, and different metrics", ca, cb)
 	}
 }
 
@@ -395,7 +400,8 @@ func TestValMinInRangeRun(t *testing.T) {
 	c := tinyDW4(t, 4)
 	c.Particles.ValMinInRange = 0.8
 	var log strings.Builder
-	if _, err := RunParticles(c, Options{Name: "dw4", NoMALA: true, Log: &log}); err != nil {
+	res, err := RunParticles(c, Options{Name: "dw4", NoMALA: true, Log: &log})
+	if err != nil {
 		t.Fatal(err)
 	}
 	share, tvd := map[int]float64{}, map[int]float64{}
@@ -427,5 +433,12 @@ func TestValMinInRangeRun(t *testing.T) {
 	}
 	if kept != want {
 		t.Errorf("kept iteration %d, want %d (shares %v, tvd_e %v)", kept, want, share, tvd)
+	}
+	qualified := false
+	for _, v := range share {
+		qualified = qualified || v >= 80
+	}
+	if ck := res.Checkpoint; ck == nil || ck.Iteration != kept || math.Abs(ck.ValTVDE-tvd[kept]) > 5e-5 || ck.Fallback == qualified {
+		t.Errorf("result's checkpoint %+v: want iteration %d, validation tvd_e %v, fallback %v", ck, kept, tvd[kept], !qualified)
 	}
 }

@@ -84,24 +84,41 @@ func (p *pick) rule() string {
 	return fmt.Sprintf("≥ %.0f%% of validation energies in range", 100*p.minIn)
 }
 
-// logOtherChoice logs the test metrics of the checkpoint other, on random streams
-// of their own, and puts the checkpoint chosen back into the sampler.
-func logOtherChoice(s *vgs.Sampler, other *pick, chosen map[string]ckpt.Tensor, t ParticleTarget, test []float32, so vgs.SampleOptions, nRounds, size int, seed uint64, opt Options) error {
+// checkpoint describes p's choice for the result.
+func (p *pick) checkpoint() *Checkpoint {
+	return &Checkpoint{Iteration: p.iter, ValTVDE: p.tvd, ValInRange: p.in, Rule: p.rule()}
+}
+
+// testProtocol is the particle test of VGS.md D.5: nRounds rounds of size samples,
+// drawn with so, against random rows of test.
+type testProtocol struct {
+	t             ParticleTarget
+	test          []float32
+	so            vgs.SampleOptions
+	nRounds, size int
+}
+
+// evalOtherChoice evaluates the checkpoint other with the protocol, on random
+// streams of its own fixed by seed, logs its metrics, and puts the checkpoint chosen
+// back into the sampler.
+func evalOtherChoice(s *vgs.Sampler, other *pick, chosen map[string]ckpt.Tensor, tp testProtocol, seed uint64, opt Options) (*Checkpoint, error) {
 	if err := s.SetTensors(other.state); err != nil {
-		return err
+		return nil, err
 	}
 	r := rand.New(rand.NewPCG(seed, 0x737472))
-	tr, err := s.Sample(nRounds*size, t, so, r)
+	tr, err := s.Sample(tp.nRounds*tp.size, tp.t, tp.so, r)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	m, err := rounds(t, tr.Final(), test, nRounds, size, r)
+	m, err := rounds(tp.t, tr.Final(), tp.test, tp.nRounds, tp.size, r)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	logf(opt.Log, "vgs, best checkpoint under %s: %s", other.rule(), fmtMetrics(m))
 	logf(opt.Log, "(that checkpoint: iteration %d, validation tvd_e %.4f, %.0f%% in range)", other.iter, other.tvd, 100*other.in)
-	return s.SetTensors(chosen)
+	c := other.checkpoint()
+	c.Metrics = m
+	return c, s.SetTensors(chosen)
 }
 
 // validates reports whether iteration it (0-based) of nIter is validated.
@@ -348,7 +365,8 @@ func RunParticles(cfg Config, opt Options) (*Result, error) {
 	res.ValSeconds = valTime.Seconds()
 	logf(opt.Log, "trained in %.1fs, plus %.1fs of validation", res.TrainSeconds, res.ValSeconds)
 	res.EnergyEvalsTrain = ce.n.Load()
-	if chosen.state == nil && ref.state != nil {
+	fellBack := chosen.state == nil && ref.state != nil
+	if fellBack {
 		logf(opt.Log, "no validated checkpoint has ≥ %.0f%% of its energies in range: keeping the reference's choice", 100*chosen.minIn)
 		chosen = ref
 	}
@@ -357,6 +375,8 @@ func RunParticles(cfg Config, opt Options) (*Result, error) {
 			return res, err
 		}
 		logf(opt.Log, "best validation tvd_e %.4f at iteration %d (%.0f%% in range; %s)", chosen.tvd, chosen.iter, 100*chosen.in, chosen.rule())
+		res.Checkpoint = chosen.checkpoint()
+		res.Checkpoint.Fallback = fellBack
 	}
 	if opt.SaveTo != "" {
 		if err := s.Save(opt.SaveTo, map[string]string{"target": res.Target}); err != nil {
@@ -376,8 +396,8 @@ func RunParticles(cfg Config, opt Options) (*Result, error) {
 	}
 	logf(opt.Log, "vgs: %s", fmtMetrics(res.Metrics))
 	if other.state != nil && other.iter != chosen.iter {
-		so := vgs.SampleOptions{NoiseScale: evalNS, FinalNoise: cfg.FinalNoise}
-		if err := logOtherChoice(s, other, chosen.state, t, test, so, nRounds, size, seed, opt); err != nil {
+		tp := testProtocol{t: t, test: test, so: vgs.SampleOptions{NoiseScale: evalNS, FinalNoise: cfg.FinalNoise}, nRounds: nRounds, size: size}
+		if res.OtherCheckpoint, err = evalOtherChoice(s, other, chosen.state, tp, seed, opt); err != nil {
 			return res, err
 		}
 	}

@@ -89,11 +89,31 @@ type Result struct {
 	Quick            bool               `json:"quick"`
 	History          []Point            `json:"history"`
 	Config           Config             `json:"config"`
+	// Checkpoint is, for the particle targets, the training iteration whose weights
+	// were evaluated, chosen on the validation file.
+	Checkpoint *Checkpoint `json:"checkpoint,omitempty"`
+	// OtherCheckpoint is the choice of the other selection rule (see
+	// ParticleConfig.ValMinInRange) with its test metrics, when it differs.
+	OtherCheckpoint *Checkpoint `json:"other_checkpoint,omitempty"`
 	// Samples holds, with Options.KeepSamples, the samples the metrics were
 	// computed on, row-major with the target's dimension per row: "vgs",
 	// "reference" (the exact samples, or the particle test set), and the
 	// baselines by name ("mala", "mala_walltime"). Not part of the JSON.
 	Samples map[string][]float32 `json:"-"`
+}
+
+// Checkpoint is a validated training iteration of a particle run.
+type Checkpoint struct {
+	Iteration  int     `json:"iteration"`
+	ValTVDE    float64 `json:"val_tvd_e"`    // TVD-E on the validation file
+	ValInRange float64 `json:"val_in_range"` // share of validation energies in [−100, 100]
+	Rule       string  `json:"rule"`         // the selection rule that chose it
+	// Fallback is set when no checkpoint met particles.val_min_in_range and the
+	// reference's rule chose instead.
+	Fallback bool `json:"fallback,omitempty"`
+	// Metrics are the test metrics (OtherCheckpoint only: Result.Metrics are the
+	// chosen checkpoint's).
+	Metrics map[string]float64 `json:"metrics,omitempty"`
 }
 
 // keep stores x under name in res.Samples when opt asks for samples.
