@@ -301,15 +301,27 @@ func TestValStart(t *testing.T) {
 	if want := []int{9, 19, 24}; !slices.Equal(got, want) {
 		t.Errorf("val_iter 10 from 0 of 25: validated %v, want %v (the reference's rule)", got, want)
 	}
-	base, _ := os.ReadFile("../../configs/dw4.yaml")
-	s := strings.Replace(string(base), "  val_iter:", "  val_start: -5\n  val_iter:", 1)
+	wantParticleRefusal(t, "val_start: -5", "particles.val_start")
+}
+
+// wantParticleRefusal checks that configs/dw4.yaml with line added to its particles
+// section is refused with an error naming field.
+func wantParticleRefusal(t *testing.T, line, field string) {
+	t.Helper()
+	base, err := os.ReadFile("../../configs/dw4.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Replace(string(base), "  val_iter:", "  "+line+"\n  val_iter:", 1)
 	if s == string(base) {
-		t.Fatal("replacement did not apply")
+		t.Fatal("configs/dw4.yaml has no particles.val_iter line to add to")
 	}
 	f := filepath.Join(t.TempDir(), "c.yaml")
-	os.WriteFile(f, []byte(s), 0o644)
-	if _, err := LoadConfig("dw4", f); err == nil || !strings.Contains(err.Error(), "val_start") {
-		t.Errorf("val_start -5: error %v, want one naming particles.val_start", err)
+	if err := os.WriteFile(f, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadConfig("dw4", f); err == nil || !strings.Contains(err.Error(), field) {
+		t.Errorf("%s: error %v, want one naming %s", line, err, field)
 	}
 }
 
@@ -342,12 +354,7 @@ func TestPick(t *testing.T) {
 	if r := strict.rule(); !strings.Contains(r, "≥ 95%") {
 		t.Errorf("rule %q", r)
 	}
-	base, _ := os.ReadFile("../../configs/dw4.yaml")
-	f := filepath.Join(t.TempDir(), "c.yaml")
-	os.WriteFile(f, []byte(strings.Replace(string(base), "  val_iter:", "  val_min_in_range: 1.5\n  val_iter:", 1)), 0o644)
-	if _, err := LoadConfig("dw4", f); err == nil || !strings.Contains(err.Error(), "particles.val_min_in_range") {
-		t.Errorf("val_min_in_range 1.5: error %v, want one naming particles.val_min_in_range", err)
-	}
+	wantParticleRefusal(t, "val_min_in_range: 1.5", "particles.val_min_in_range")
 }
 
 // TestEvalOtherChoice checks that the second selection evaluates the checkpoint it is
