@@ -149,7 +149,8 @@ func mixtureStd(q *targets.GMM) float64 {
 // diffused-score drift h_t·∇(−log q̃_{t+1})(α_t x_t) along the sampler's own chains
 // (10,000 samples): per step, the samples binned by their distance to the nearest mode
 // of q̃_{t+1} in units of its std, and per bin the mean projection μ·μ*/|μ*|² of the
-// learned drift μ on the exact one μ*. It needs a sampler saved by `advgs bench gmm
+// learned drift μ on the exact one μ* and the mean miss |μ − μ*| in units of the step's
+// noise std σ_t (which stays meaningful where μ* is short and the ratio scatters). It needs a sampler saved by `advgs bench gmm
 // --save FILE` and runs with ADVGS_GMM_SAMPLER=FILE.
 //
 // Measured (session 17, five models of configs/gmm.yaml variants; the runs are in its
@@ -203,7 +204,8 @@ func TestGMMDriftProfile(t *testing.T) {
 		q := diff[step+1]
 		q.EnergyGrad(ev, ge, y)
 		h := s2[step] * alpha[step] * alpha[step]
-		var cnt, proj [bins]float64
+		var cnt, proj, miss [bins]float64
+		sd := math.Sqrt(s2[step]) * alpha[step]
 		for i := 0; i < n; i++ {
 			near := math.Inf(1)
 			for _, m := range q.Means {
@@ -215,6 +217,7 @@ func TestGMMDriftProfile(t *testing.T) {
 			p := (mx*ex + my*ey) / (ex*ex + ey*ey + 1e-12)
 			cnt[b]++
 			proj[b] += p
+			miss[b] += math.Hypot(mx-ex, my-ey) / sd
 			// The last step follows the energy itself, as the exact drift does, unless
 			// clip_drift shortened it.
 			capped := cfg.ClipDrift != nil && math.Hypot(ex, ey) > 0.999**cfg.ClipDrift*math.Sqrt(s2[step])*alpha[step]*math.Sqrt(float64(cfg.D()))
@@ -222,11 +225,10 @@ func TestGMMDriftProfile(t *testing.T) {
 				t.Fatalf("last step, sample %d: the drift projects %.4f on the energy's own drift, want 1", i, p)
 			}
 		}
-		line := fmt.Sprintf("step %2d s2 %.3f, samples:projection by distance 0-1, 1-2, 2-3, 3-4, 4+ stds:", step, s2[step])
+		line := fmt.Sprintf("step %2d s2 %.3f, samples:projection:|μ−μ*|/σ_t by distance 0-1, 1-2, 2-3, 3-4, 4+ stds:", step, s2[step])
 		for b := range cnt {
 			if cnt[b] > 0 {
-				proj[b] /= cnt[b]
-				line += fmt.Sprintf(" %.0f:%.2f", cnt[b], proj[b])
+				line += fmt.Sprintf(" %.0f:%.2f:%.2f", cnt[b], proj[b]/cnt[b], miss[b]/cnt[b])
 			}
 		}
 		t.Log(line)
