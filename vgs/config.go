@@ -24,6 +24,9 @@ type Config struct {
 	VLR         float64  `yaml:"v_lr"`         // Adam learning rate of the value network
 	ILR         *float64 `yaml:"i_lr"`         // Adam learning rate of init_sigma; nil = fixed
 	ClipEnergy  *float64 `yaml:"clip_energy"`  // clamp E from above at this value
+	// InitSigma (not in the paper) is σ0's starting value; nil is the reference's
+	// (InitSigma0: 1 for vp, √(1+Σs2) for ve). Without i_lr σ0 stays there.
+	InitSigma *float64 `yaml:"init_sigma"`
 	// ClipEnergyLog (not in the paper) compresses instead of cutting: above
 	// clip_energy the TD target sees c + log(1 + E − c), which keeps the order of
 	// very high energies (an LJ wall) bounded. The last step's gradient is
@@ -44,7 +47,8 @@ type Config struct {
 	// loop in which a too-steep value function throws samples far out, their
 	// velocities raise the value targets there, and the next value function is
 	// steeper still (how the funnel with s2_start ≥ 2 diverged). Measured in the
-	// headers of configs/funnel.yaml and configs/lj13.yaml; no default sets it.
+	// headers of configs/gmm.yaml (whose default sets it), configs/funnel.yaml and
+	// configs/lj13.yaml.
 	ClipDrift  *float64 `yaml:"clip_drift"`
 	ClipGrad   *float64 `yaml:"clip_grad"`    // clip the value gradients' global L2 norm
 	TDLoss     nn.Loss  `yaml:"TD_loss"`      // l2 (default), l1 or smooth_l1
@@ -137,6 +141,9 @@ func (c Config) Validate() error {
 	}
 	if c.ILR != nil && !(*c.ILR > 0) {
 		return fmt.Errorf("sampler.i_lr: must be > 0 when set, got %g", *c.ILR)
+	}
+	if c.InitSigma != nil && !(*c.InitSigma > 0 && !math.IsInf(*c.InitSigma, 1)) {
+		return fmt.Errorf("sampler.init_sigma: must be a positive number when set, got %g", *c.InitSigma)
 	}
 	if c.ClipDrift != nil && !(*c.ClipDrift > 0) {
 		return fmt.Errorf("sampler.clip_drift: must be > 0 when set, got %g", *c.ClipDrift)

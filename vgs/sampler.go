@@ -94,6 +94,9 @@ func NewWithNets(cfg Config, online, target ValueNet) (*Sampler, error) {
 	}
 	s := &Sampler{Config: cfg, S2: s2, Alpha: alpha, Sigma: make([]float64, len(s2)),
 		InitSigma: InitSigma0(cfg.AlphaMethod, s2), Online: online, Target: target}
+	if cfg.InitSigma != nil {
+		s.InitSigma = *cfg.InitSigma
+	}
 	for i := range s2 {
 		s.Sigma[i] = math.Sqrt(s2[i]) * alpha[i]
 	}

@@ -189,6 +189,43 @@ func TestLearnsGaussian(t *testing.T) {
 	}
 }
 
+// TestInitSigmaConfig checks that init_sigma sets σ0, that the first samples are drawn
+// with it, and that σ0 stays there without i_lr and moves from it with i_lr.
+func TestInitSigmaConfig(t *testing.T) {
+	e := quadratic{dim: 2, p: 4}
+	for _, learn := range []bool{false, true} {
+		cfg := testConfig(3)
+		cfg.InitSigma = ptr(2.5)
+		if !learn {
+			cfg.ILR = nil
+		}
+		rng := rand.New(rand.NewPCG(5, 5))
+		s, err := New(cfg, rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.InitSigma != 2.5 {
+			t.Fatalf("σ0 %g, want init_sigma 2.5", s.InitSigma)
+		}
+		tr, err := s.Sample(4000, e, SampleOptions{}, rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, v := moments(tr.States[0], 2); math.Abs(v-6.25) > 0.4 {
+			t.Errorf("x_0 variance %.3f, want σ0² = 6.25", v)
+		}
+		for it := 0; it < 5; it++ {
+			tr, _ := s.Sample(32, e, SampleOptions{FinalNoise: true}, rng)
+			if _, err := s.UpdateTD(tr, e, 1, rng); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if moved := s.InitSigma != 2.5; moved != learn {
+			t.Errorf("i_lr set %v: σ0 %g after 5 updates", learn, s.InitSigma)
+		}
+	}
+}
+
 func moments(x []float32, D int) (mean, variance float64) {
 	for _, v := range x {
 		mean += float64(v)
@@ -277,6 +314,7 @@ func TestConfigRejected(t *testing.T) {
 		"alpha_method": func(c *Config) { c.AlphaMethod = "sub-vp" },
 		"TD_loss":      func(c *Config) { c.TDLoss = "huber" },
 		"ema":          func(c *Config) { c.EMA = ptr(1.5) },
+		"init_sigma":   func(c *Config) { c.InitSigma = ptr(0.0) },
 		"D_effective":  func(c *Config) { c.DEffective = ptr(0) },
 		"value.arch":   func(c *Config) { c.Value.Kind = "resnet" },
 	}
