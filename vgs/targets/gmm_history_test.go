@@ -25,8 +25,9 @@ import (
 // Measured (session 18, configs/gmm.yaml, seed 6: 0.159 mode mass at the end): the
 // split was good at iterations 1,300–1,600 (0.021–0.027, step-0 drift error 0.55 of
 // the exact drift's RMS); from 1,500 the step-0 error grew to 1.2 and then 2.0–2.3
-// while the steps 1–3 stayed at 0.7–1.1, σ0 rose from 1.69 to 2.05, and the mode
-// mass error followed (0.047 at 2,000, 0.10 at 2,200, 0.17 at 2,700).
+// while the steps 1–3 stayed at 0.7–1.1, σ0 rose from 1.69 to 2.05 (1.92 at the
+// end), and the mode mass error followed (0.047 at 2,000, 0.10 at 2,200, 0.17 at
+// 2,700).
 func TestGMMTrainingHistory(t *testing.T) {
 	cf := os.Getenv("ADVGS_GMM_HISTORY")
 	if cf == "" {
