@@ -27,7 +27,9 @@ import (
 // the exact drift's RMS); from 1,500 the step-0 error grew to 1.2 and then 2.0–2.3
 // while the steps 1–3 stayed at 0.7–1.1, σ0 rose from 1.69 to 2.05 (1.92 at the
 // end), and the mode mass error followed (0.047 at 2,000, 0.10 at 2,200, 0.17 at
-// 2,700).
+// 2,700). With σ0 fixed at 1.9 and 4,000 iterations (init_sigma 1.9 without i_lr),
+// seed 8: the same growth from 0.65 at 3,000 to 2.19 at 4,000 (split 0.029 → 0.081),
+// so it is the first step's value V(·, 1) that turns unstable, not σ0.
 func TestGMMTrainingHistory(t *testing.T) {
 	cf := os.Getenv("ADVGS_GMM_HISTORY")
 	if cf == "" {
