@@ -2,6 +2,7 @@ package bench
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -447,5 +448,37 @@ func TestValMinInRangeRun(t *testing.T) {
 	}
 	if ck := res.Checkpoint; ck == nil || ck.Iteration != kept || math.Abs(ck.ValTVDE-tvd[kept]) > 5e-5 || ck.Fallback == qualified {
 		t.Errorf("result's checkpoint %+v: want iteration %d, validation tvd_e %v, fallback %v", ck, kept, tvd[kept], !qualified)
+	}
+}
+
+// TestTrainAfterIter checks that Train calls Options.AfterIter once per iteration, in
+// order, and stops with its error.
+func TestTrainAfterIter(t *testing.T) {
+	c, _ := LoadConfig("gmm", "")
+	c.Sampler.Value.Hidden, c.Sampler.Value.TEmb = 8, 8
+	target, err := NewTarget(c.EnergyModel.Name, c.Sampler.Dim())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []int
+	opt := Options{AfterIter: func(it int, s *vgs.Sampler, st vgs.TDStats) error {
+		seen = append(seen, it)
+		return nil
+	}}
+	if _, _, _, err := Train(c, target, 3, rand.New(rand.NewPCG(1, 2)), opt); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(seen, []int{0, 1, 2}) {
+		t.Errorf("AfterIter saw iterations %v, want 0 1 2", seen)
+	}
+	stop := errors.New("enough")
+	opt.AfterIter = func(it int, s *vgs.Sampler, st vgs.TDStats) error {
+		if it == 1 {
+			return stop
+		}
+		return nil
+	}
+	if _, _, _, err := Train(c, target, 3, rand.New(rand.NewPCG(1, 2)), opt); !errors.Is(err, stop) || !strings.Contains(err.Error(), "iteration 1") {
+		t.Errorf("error %v, want the callback's at iteration 1", err)
 	}
 }

@@ -47,6 +47,11 @@ type Options struct {
 	// KeepSamples keeps the evaluated samples in Result.Samples (for plots; see
 	// reports.WriteSamplerReport). Off by default: they can be tens of MB.
 	KeepSamples bool
+	// AfterIter, when set, is called by Train after every iteration's TD update with
+	// the iteration, the sampler and the update's statistics (for diagnostics that
+	// follow a training run; see vgs/targets TestGMMTrainingHistory). It must not
+	// draw from Train's random stream. An error stops training.
+	AfterIter func(it int, s *vgs.Sampler, st vgs.TDStats) error
 }
 
 // Point is one logged training iteration.
@@ -177,6 +182,11 @@ func Train(cfg Config, target vgs.Energy, nIter int, rng *rand.Rand, opt Options
 			hist = append(hist, Point{Iter: it, Seconds: time.Since(start).Seconds(), Loss: st.Loss, Velocity: st.Velocity, InitSigma: st.InitSigma})
 		}
 		bar.Add(1, fmt.Sprintf("loss %.4g vel %.3g σ0 %.3f", st.Loss, st.Velocity, st.InitSigma))
+		if opt.AfterIter != nil {
+			if err := opt.AfterIter(it, s, st); err != nil {
+				return nil, hist, ce.n.Load(), fmt.Errorf("iteration %d: %w", it, err)
+			}
+		}
 	}
 	bar.Finish()
 	return s, hist, ce.n.Load(), nil

@@ -12,8 +12,8 @@ import (
 	"github.com/advgs/advgs/vgs/targets"
 )
 
-// TestGMMTrainingHistory trains the GMM benchmark exactly as `advgs bench gmm` does
-// (same seed, same random stream, so the same model) and every 100 iterations draws
+// TestGMMTrainingHistory trains the GMM benchmark with bench.Train on the stream
+// `advgs bench gmm` uses (same seed, so the same model) and every 100 iterations draws
 // 4,000 samples from a separate stream to log: the learned drift's RMS error over the
 // exact diffused-score drift's RMS at steps 0–3 (what splits the mass between the
 // modes), the mode mass error when the chain's states after six learned steps are
@@ -56,33 +56,21 @@ func TestGMMTrainingHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The stream bench.Run trains with.
-	rng := rand.New(rand.NewPCG(uint64(seed), 0x76677321))
-	s, err := vgs.New(cfg.Sampler, rng)
+	s2, err := vgs.MakeS2(cfg.Sampler.S2Schedule, cfg.Sampler.NStep, cfg.Sampler.S2Start, cfg.Sampler.S2End)
 	if err != nil {
 		t.Fatal(err)
 	}
 	g, _ := targets.NewGMM("grid")
-	diff := diffusedGMM(g, s.S2)
-	nIter := cfg.Training.NIter
-	for it := 0; it < nIter; it++ {
-		s.SetVLR(cfg.VLRAt(it, nIter))
-		tr, err := s.Sample(cfg.Training.BatchSize, target, vgs.SampleOptions{NoiseScale: cfg.OffPolicy.NoiseScale, FinalNoise: true}, rng)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := s.UpdateTD(tr, target, cfg.Buffer.NUpdate, rng)
-		if err != nil {
-			t.Fatal(err)
-		}
+	diff := diffusedGMM(g, s2)
+	after := func(it int, s *vgs.Sampler, st vgs.TDStats) error {
 		if (it+1)%100 != 0 {
-			continue
+			return nil
 		}
 		const n = 4000
 		erng := rand.New(rand.NewPCG(5, 5))
 		ev, err := s.Sample(n, target, vgs.SampleOptions{FinalNoise: true}, erng)
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
 		ge, e1, y := make([]float32, 2*n), make([]float32, n), make([]float32, 2*n)
 		var rel [4]float64
@@ -106,5 +94,11 @@ func TestGMMTrainingHistory(t *testing.T) {
 		_, mm, ds := gmmMetrics(g, ev.Final(), erng)
 		t.Logf("it %d loss %.4f σ0 %.3f, drift error / exact at steps 0-3: %.2f %.2f %.2f %.2f; mode mass after 6 learned steps %.3f, at the end %.3f, Δstd %.3f",
 			it+1, st.Loss, s.InitSigma, rel[0], rel[1], rel[2], rel[3], mm6, mm, ds)
+		return nil
+	}
+	// The stream bench.Run trains with, so the same model as `advgs bench gmm --seed N`.
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x76677321))
+	if _, _, _, err := bench.Train(cfg, target, cfg.Training.NIter, rng, bench.Options{AfterIter: after}); err != nil {
+		t.Fatal(err)
 	}
 }
