@@ -58,6 +58,17 @@ type Config struct {
 	// Invariant, when set, wraps the value network in the E(n)- and permutation-
 	// invariant distance features of particle systems (VGS.md B.5).
 	Invariant *InvariantConfig `yaml:"invariant"`
+	// Radial (not in the paper), when set, makes V invariant to rotations of the
+	// coordinates after the first Keep, which it sees only through their norm
+	// (Radial; for the funnel).
+	Radial *RadialConfig `yaml:"radial"`
+}
+
+// RadialConfig says which coordinates a Radial value network passes through.
+type RadialConfig struct {
+	Keep int     `yaml:"keep"` // leading coordinates seen as they are; the rest by their norm
+	Log  bool    `yaml:"log"`  // the network sees ½·log(r² + eps) instead of the norm r
+	Eps  float64 `yaml:"eps"`  // ε, > 0 with log
 }
 
 // InvariantConfig describes the particle system seen by an invariant value network.
@@ -104,6 +115,9 @@ func (c *Config) Defaults() {
 		c.Value.In = c.Dim()
 		if iv := c.Invariant; iv != nil {
 			c.Value.In = iv.NParticles * (iv.NParticles - 1) / 2
+		}
+		if rc := c.Radial; rc != nil {
+			c.Value.In = rc.Keep + 1
 		}
 	}
 }
@@ -172,6 +186,17 @@ func (c Config) Validate() error {
 		}
 		if iv.Eps < 0 {
 			return fmt.Errorf("sampler.invariant.eps: must be ≥ 0, got %g", iv.Eps)
+		}
+	}
+	if rc := c.Radial; rc != nil {
+		if c.Invariant != nil {
+			return fmt.Errorf("sampler.radial: cannot be combined with sampler.invariant")
+		}
+		if rc.Keep < 0 || rc.Keep > c.Dim()-2 {
+			return fmt.Errorf("sampler.radial.keep: must be in [0, %d] for samples of dimension %d, got %d", c.Dim()-2, c.Dim(), rc.Keep)
+		}
+		if rc.Log && !(rc.Eps > 0 && !math.IsInf(rc.Eps, 1)) {
+			return fmt.Errorf("sampler.radial.eps: must be a positive number with log, got %g", rc.Eps)
 		}
 	}
 	if err := c.Value.Validate(); err != nil {

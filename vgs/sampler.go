@@ -13,7 +13,7 @@ import (
 // ValueNet is a time-conditioned scalar network V(x, t) as the sampler uses it: a
 // forward pass, the input gradient with the weights held constant, and the gradient of
 // a regression loss with respect to its parameters. *nn.Net implements it; the
-// particle benchmarks wrap it in an invariant feature map.
+// particle benchmarks wrap it in an invariant feature map, the funnel in a radial one.
 type ValueNet interface {
 	// Forward writes V(x_i, t_i) into v.
 	Forward(v, x []float32, t []int) error
@@ -72,6 +72,14 @@ func New(cfg Config, rng *rand.Rand) (*Sampler, error) {
 			return nil, err
 		}
 		tg, _ := NewInvariant(target, iv.NParticles, iv.NDims, iv.Eps, iv.Reciprocal)
+		return NewWithNets(cfg, on, tg)
+	}
+	if rc := cfg.Radial; rc != nil {
+		on, err := NewRadial(online, rc.Keep, cfg.Dim(), rc.Log, rc.Eps)
+		if err != nil {
+			return nil, err
+		}
+		tg, _ := NewRadial(target, rc.Keep, cfg.Dim(), rc.Log, rc.Eps)
 		return NewWithNets(cfg, on, tg)
 	}
 	return NewWithNets(cfg, online, target)
