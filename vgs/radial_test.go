@@ -3,6 +3,7 @@ package vgs
 import (
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -129,6 +130,28 @@ func TestRadialConfig(t *testing.T) {
 	}
 	if w, ok := s.Online.(*Radial); !ok || w.Net.Arch.In != 2 {
 		t.Fatalf("online network is %T, want a *Radial over a 2-input network", s.Online)
+	}
+	// A saved radial sampler loads wrapped again and gives the same values.
+	p := filepath.Join(t.TempDir(), "r.safetensors")
+	if err := s.Save(p, nil); err != nil {
+		t.Fatal(err)
+	}
+	l, _, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := l.Target.(*Radial); !ok {
+		t.Fatalf("loaded target network is %T, want *Radial", l.Target)
+	}
+	x := make([]float32, 2*10)
+	for i := range x {
+		x[i] = float32(i%7) - 3
+	}
+	va, vb := make([]float32, 2), make([]float32, 2)
+	s.Target.Forward(va, x, []int{0, 2})
+	l.Target.Forward(vb, x, []int{0, 2})
+	if va[0] != vb[0] || va[1] != vb[1] {
+		t.Errorf("loaded radial sampler gives V %v, saved one %v", vb, va)
 	}
 	for _, c := range []struct {
 		keep int

@@ -43,7 +43,8 @@ func (s *Sampler) Save(path string, extra map[string]string) error {
 	return ckpt.Save(path, ckpt.File{Tensors: s.Tensors(), Metadata: md})
 }
 
-// Load reads a sampler written by Save, with plain (unwrapped) value networks.
+// Load reads a sampler written by Save; its value networks are wrapped (invariant,
+// radial) as the stored config says.
 func Load(path string) (*Sampler, map[string]string, error) {
 	f, err := ckpt.Load(path)
 	if err != nil {
