@@ -361,7 +361,7 @@ func TestFunnelBellmanResidual(t *testing.T) {
 				f.EnergyGrad(ev, ge, row)
 			}
 			exactFunnelDrift(g, row, step, s2, ev[0], ge) // −μ*
-			r := logDiffusedFunnel(row, c[step]) // −V*_t(x)
+			r := logDiffusedFunnel(row, c[step])          // −V*_t(x)
 			for _, u := range g {
 				r += 0.5 * u * u / s2[step] // the velocity ½‖μ*‖²/s2
 			}
