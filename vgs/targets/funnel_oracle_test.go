@@ -308,7 +308,8 @@ func TestFunnelValueFit(t *testing.T) {
 // 0 only where the optimal step kernel is Gaussian with the chain's variance. It logs,
 // per step, the mean of R by region of x_1 and the quartiles in the neck (x_1 < −2),
 // and fails if a step's mean over all states is clearly negative (a wrong V* or score).
-// ADVGS_LONG=1 (about a minute).
+// ADVGS_LONG=1 (about a minute); ADVGS_FUNNEL_CONFIG=FILE takes the schedule from a
+// funnel config file instead of the default.
 //
 // Measured (session 20): in the middle and the mouth R is 0.00–0.05 a step; in the
 // neck its median grows from 0.03 at step 0 to 0.07–0.26 at steps 10–25 (where s2_t,
@@ -323,7 +324,7 @@ func TestFunnelBellmanResidual(t *testing.T) {
 	if os.Getenv("ADVGS_LONG") == "" {
 		t.Skip("set ADVGS_LONG=1")
 	}
-	cfg, err := bench.LoadConfig("funnel", "")
+	cfg, err := bench.LoadConfig("funnel", os.Getenv("ADVGS_FUNNEL_CONFIG"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -352,6 +353,8 @@ func TestFunnelBellmanResidual(t *testing.T) {
 	g, gs := make([]float64, D), make([]float64, D)
 	y, mx := make([]float32, D), make([]float32, D)
 	ev, ge := make([]float32, 1), make([]float32, D)
+	var total [4]float64 // Σ_t of each region's mean R
+	medians := 0.0       // Σ_t of the neck's median R
 	for step := 0; step < T; step++ {
 		var sum, cnt [4]float64
 		var neck []float64
@@ -409,11 +412,13 @@ func TestFunnelBellmanResidual(t *testing.T) {
 		line := fmt.Sprintf("step %2d s2 %.4f: mean R %+.3f; by x1 < −2 | −2..0 | 0..2 | > 2:", step, s2[step], all)
 		for a := range sum {
 			line += fmt.Sprintf(" %+.3f (%3.0f)", sum[a]/max(cnt[a], 1), cnt[a])
+			total[a] += sum[a] / max(cnt[a], 1)
 		}
 		if len(neck) > 0 {
 			slices.Sort(neck)
 			q := func(p float64) float64 { return neck[int(p*float64(len(neck)-1))] }
 			line += fmt.Sprintf("; neck quartiles %.3f %.3f %.3f", q(0.25), q(0.5), q(0.75))
+			medians += q(0.5)
 		}
 		t.Log(line)
 		if all < -0.02 {
@@ -429,6 +434,8 @@ func TestFunnelBellmanResidual(t *testing.T) {
 			}
 		}
 	}
+	t.Logf("summed over the steps: mean R by region %+.2f | %+.2f | %+.2f | %+.2f; the neck's median %.2f",
+		total[0], total[1], total[2], total[3], medians)
 }
 
 // exactFunnelSteps moves the rows of x (VE chain, τ = 1) through steps from..T−1 of
