@@ -137,23 +137,34 @@ func TestLogDiffusedFunnel(t *testing.T) {
 // the last step on −∇E clipped at E > 100 as the sampler does) and a fixed σ0, and
 // logs the benchmark metrics on 10,000 samples: what a perfectly learned value
 // function could reach with this schedule, and with wider ones and starts (the σ0 6 and
-// 7 rows are where a learned σ0 goes with quad 2 → 5e-4). ADVGS_LONG=1 (10–25 s a row).
+// 7 rows are where a learned σ0 goes with quad 2 → 5e-4). ADVGS_LONG=1 (10–25 s a row);
+// ADVGS_FUNNEL_CONFIG=FILE runs that config's schedule instead (σ0 its default and 3).
 func TestFunnelOracleVGS(t *testing.T) {
 	if os.Getenv("ADVGS_LONG") == "" {
 		t.Skip("set ADVGS_LONG=1")
 	}
 	f, _ := targets.NewFunnel(10)
 	const D, n = 10, 10000
-	for _, c := range []struct {
+	type row struct {
 		kind       string
 		start, end float64
 		sigma0     float64 // 0: the ve default √(1+Σs2)
 		T          int     // 0: the paper's 30
-	}{
+	}
+	rows := []row{
 		{"quad", 0.5, 5e-4, 0, 0}, {"quad", 0.5, 5e-4, 3, 0}, {"quad", 2, 5e-4, 0, 0}, {"quad", 2, 5e-4, 6, 0}, {"quad", 2, 5e-4, 7, 0}, {"quad", 4, 5e-4, 0, 0},
 		{"exp", 2, 1e-3, 0, 0}, {"exp", 5, 1e-3, 0, 0}, {"exp", 10, 1e-3, 0, 0},
 		{"quad", 0.5, 5e-4, 0, 60}, {"quad", 0.5, 5e-4, 0, 100}, {"quad", 0.25, 5e-4, 0, 60}, {"quad", 1, 5e-4, 0, 60},
-	} {
+	}
+	if path := os.Getenv("ADVGS_FUNNEL_CONFIG"); path != "" { // that config's schedule only
+		cfg, err := bench.LoadConfig("funnel", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := cfg.Sampler
+		rows = []row{{sc.S2Schedule, sc.S2Start, sc.S2End, 0, sc.NStep}, {sc.S2Schedule, sc.S2Start, sc.S2End, 3, sc.NStep}}
+	}
+	for _, c := range rows {
 		T := c.T
 		if T == 0 {
 			T = 30
