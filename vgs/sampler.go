@@ -25,8 +25,9 @@ type ValueNet interface {
 	Params() []*nn.Param
 }
 
-// ErrDiverged is returned (wrapped) when a loss, a sample or init_sigma becomes NaN or
-// infinite, or a sample coordinate exceeds MaxAbsSample in magnitude.
+// ErrDiverged is returned (wrapped) when a loss, a sample, a sample's energy or
+// init_sigma becomes NaN or infinite, or a sample coordinate exceeds MaxAbsSample in
+// magnitude.
 var ErrDiverged = errors.New("vgs: training diverged")
 
 // MaxAbsSample bounds the sample coordinates a healthy run produces. Runs that blow
@@ -208,6 +209,12 @@ func (s *Sampler) Sample(n int, e Energy, opt SampleOptions, rng *rand.Rand) (*T
 		}
 		if t == T-1 {
 			e.EnergyGrad(ev, g, y)
+			// A state whose energy overflows float32 is a blown-up run even when its
+			// coordinates are not (the funnel's e^{−x₁}·r² at x₁ ≈ −1e7), and the
+			// clamp at clip_energy would hide it from the TD targets.
+			if !bounded(ev) {
+				return tr, fmt.Errorf("%w: NaN or Inf energy before the last step", ErrDiverged)
+			}
 			if clipE {
 				zeroClipped(g, ev, *s.Config.ClipEnergy, D)
 			}

@@ -356,6 +356,15 @@ func (h hugeEnergy) EnergyGrad(e, g, x []float32) {
 	}
 }
 
+// infEnergy has finite gradients but an energy that overflows, as the funnel's does
+// once x₁ has run off to −1e7.
+type infEnergy struct{ quadratic }
+
+func (h infEnergy) EnergyGrad(e, g, x []float32) {
+	h.quadratic.EnergyGrad(e, g, x)
+	e[0] = float32(math.Inf(1))
+}
+
 func TestDivergenceReported(t *testing.T) {
 	s, _ := New(testConfig(2), rand.New(rand.NewPCG(1, 1)))
 	_, err := s.Sample(4, nanEnergy{quadratic{dim: 2}}, SampleOptions{}, rand.New(rand.NewPCG(1, 1)))
@@ -365,6 +374,9 @@ func TestDivergenceReported(t *testing.T) {
 	tr, err := s.Sample(4, hugeEnergy{quadratic{dim: 2}}, SampleOptions{}, rand.New(rand.NewPCG(1, 1)))
 	if !errors.Is(err, ErrDiverged) {
 		t.Errorf("samples of magnitude %g gave %v", tr.Final()[0], err)
+	}
+	if _, err := s.Sample(4, infEnergy{quadratic{dim: 2}}, SampleOptions{}, rand.New(rand.NewPCG(1, 1))); !errors.Is(err, ErrDiverged) {
+		t.Errorf("an infinite energy gave %v", err)
 	}
 	if _, err := s.Sample(4, quadratic{dim: 2}, SampleOptions{}, rand.New(rand.NewPCG(1, 1))); err != nil {
 		t.Errorf("a healthy run: %v", err)
