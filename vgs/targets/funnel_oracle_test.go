@@ -218,10 +218,7 @@ func TestFunnelValueFit(t *testing.T) {
 	f, _ := targets.NewFunnel(10)
 	const D, nc = 10, 2048
 	T := s.Config.NStep
-	c := make([]float64, T+1) // c[j] = Σ_{k ≥ j} s2_k: V(·, j) = −log q_{c[j]}
-	for j := T - 1; j >= 0; j-- {
-		c[j] = c[j+1] + s.S2[j]
-	}
+	c := remainingVariance(s.S2) // V(·, j) = −log q_{c[j]}
 	// V(·, j), j = 1..T−1, is trained on x_j and used at x_{j−1}: take both.
 	var xs []float32
 	var js []int
@@ -347,10 +344,7 @@ func TestFunnelBellmanResidual(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := make([]float64, T+1) // V*_t = −log q_{c[t]}
-	for j := T - 1; j >= 0; j-- {
-		c[j] = c[j+1] + s2[j]
-	}
+	c := remainingVariance(s2) // V*_t = −log q_{c[t]}
 	f, _ := targets.NewFunnel(10)
 	const D, n, m = 10, 300, 32
 	// log q_{c→0} + E is the funnel's log-normaliser: V*_T = −log p = E − logNorm.
@@ -409,12 +403,7 @@ func TestFunnelBellmanResidual(t *testing.T) {
 				}
 				r += (vn + lin) / m
 			}
-			a := 0
-			for _, edge := range []float32{-2, 0, 2} {
-				if row[0] > edge {
-					a++
-				}
-			}
+			a := x1Band(row[0])
 			sum[a] += r
 			cnt[a]++
 			if a == 0 {
@@ -449,6 +438,28 @@ func TestFunnelBellmanResidual(t *testing.T) {
 	}
 	t.Logf("summed over the steps: mean R by region %+.2f | %+.2f | %+.2f | %+.2f; the neck's median %.2f",
 		total[0], total[1], total[2], total[3], medians)
+}
+
+// remainingVariance returns c with c[j] = Σ_{k ≥ j} s2_k (c[T] = 0): the noise still
+// to come before step j, so that the optimal value is V*_j = −log q_{c[j]}.
+func remainingVariance(s2 []float64) []float64 {
+	c := make([]float64, len(s2)+1)
+	for j := len(s2) - 1; j >= 0; j-- {
+		c[j] = c[j+1] + s2[j]
+	}
+	return c
+}
+
+// x1Band returns 0 for the neck (x_1 < −2), 1 for −2..0, 2 for 0..2 and 3 for the
+// mouth (x_1 > 2).
+func x1Band(x1 float32) int {
+	b := 0
+	for _, edge := range []float32{-2, 0, 2} {
+		if x1 > edge {
+			b++
+		}
+	}
+	return b
 }
 
 // exactFunnelSteps moves the rows of x (VE chain, τ = 1) through steps from..T−1 of
@@ -604,10 +615,7 @@ func TestFunnelDriftProfile(t *testing.T) {
 	// The learned value against the optimal one, V(·, j)·D − V*_j on the chain's x_j,
 	// less its mean over the chain (values are defined up to a constant per step),
 	// by region of x_1 and band of r = ‖x_2..x_10‖.
-	c := make([]float64, T+1) // V*_j = −log q_{c[j]}
-	for j := T - 1; j >= 0; j-- {
-		c[j] = c[j+1] + s.S2[j]
-	}
+	c := remainingVariance(s.S2) // V*_j = −log q_{c[j]}
 	v, ts := make([]float32, n), make([]int, n)
 	scale := 1.0
 	if cfg.ScaleWithD {
@@ -630,12 +638,7 @@ func TestFunnelDriftProfile(t *testing.T) {
 		var sum, cnt [4][3]float64 // x_1 < −2, −2..0, 0..2, > 2 × r < 3, 3..6, > 6
 		for i := range d {
 			row := x[i*D : (i+1)*D]
-			a := 0
-			for _, edge := range []float32{-2, 0, 2} {
-				if row[0] > edge {
-					a++
-				}
-			}
+			a := x1Band(row[0])
 			ss := 0.0
 			for _, u := range row[1:] {
 				ss += float64(u) * float64(u)
