@@ -355,6 +355,15 @@ func TestFunnelTDFromOptimum(t *testing.T) {
 // the optimiser stopping short but the objective, under which the exact chain pays
 // for its Gaussian steps in the neck (TestFunnelBellmanResidual).
 func TestFunnelObjective(t *testing.T) {
+	s := loadFunnelSampler(t)
+	logFunnelObjectives(t, s, s.InitSigma, 3)
+}
+
+// loadFunnelSampler loads the sampler named by ADVGS_FUNNEL_SAMPLER (a saved `advgs
+// bench funnel --save`), skipping the test when it is not set and failing unless it is
+// a 10-D VE chain at τ = 1, as configs/funnel.yaml makes.
+func loadFunnelSampler(t *testing.T) *vgs.Sampler {
+	t.Helper()
 	path := os.Getenv("ADVGS_FUNNEL_SAMPLER")
 	if path == "" {
 		t.Skip("set ADVGS_FUNNEL_SAMPLER to a sampler saved by advgs bench funnel --save")
@@ -363,7 +372,10 @@ func TestFunnelObjective(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logFunnelObjectives(t, s, s.InitSigma, 3)
+	if cfg := s.Config; cfg.Dim() != 10 || cfg.AlphaMethod != "ve" || cfg.Tau != 1 {
+		t.Fatalf("%s: want a 10-D VE sampler at τ 1 of the funnel, got dim %d, alpha %s, τ %g", path, cfg.Dim(), cfg.AlphaMethod, cfg.Tau)
+	}
+	return s
 }
 
 // logFunnelObjectives logs VGS's objective J (see TestFunnelObjective) of the sampler
@@ -749,18 +761,8 @@ func funnelMetrics(f *targets.Funnel, x []float32, rng *rand.Rand) (tvd, ds, m1,
 // steps cost the most. ADVGS_FUNNEL_SAMPLER names a sampler saved by
 // `advgs bench funnel --save` (a VE chain at τ = 1, as configs/funnel.yaml); a few minutes.
 func TestFunnelDriftProfile(t *testing.T) {
-	path := os.Getenv("ADVGS_FUNNEL_SAMPLER")
-	if path == "" {
-		t.Skip("set ADVGS_FUNNEL_SAMPLER to a sampler saved by advgs bench funnel --save")
-	}
-	s, _, err := vgs.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := loadFunnelSampler(t)
 	cfg := s.Config
-	if cfg.Dim() != 10 || cfg.AlphaMethod != "ve" || cfg.Tau != 1 {
-		t.Fatalf("%s: want a 10-D VE sampler at τ 1 of the funnel, got dim %d, alpha %s, τ %g", path, cfg.Dim(), cfg.AlphaMethod, cfg.Tau)
-	}
 	f, _ := targets.NewFunnel(10)
 	const D, n = 10, 10000
 	T := cfg.NStep
