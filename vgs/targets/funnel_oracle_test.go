@@ -217,17 +217,11 @@ func TestFunnelValueFit(t *testing.T) {
 		t.Fatal(err)
 	}
 	f, _ := targets.NewFunnel(10)
-	const D, nc = 10, 2048
+	const nc = 2048
 	T := s.Config.NStep
 	// V(·, j), j = 1..T−1, is trained on x_j and used at x_{j−1}: take both.
 	var xs []float32
 	var js []int
-	keep := func(x []float32, j int) {
-		xs = append(xs, x...)
-		for range len(x) / D {
-			js = append(js, j)
-		}
-	}
 	if path := os.Getenv("ADVGS_FUNNEL_SAMPLER"); path != "" {
 		ls, _, err := vgs.Load(path)
 		if err != nil {
@@ -238,8 +232,8 @@ func TestFunnelValueFit(t *testing.T) {
 			t.Fatal(err)
 		}
 		for j := 1; j < T; j++ {
-			keep(tr.States[j-1], j)
-			keep(tr.States[j], j)
+			xs, js = appendStates(xs, js, tr.States[j-1], j)
+			xs, js = appendStates(xs, js, tr.States[j], j)
 		}
 		t.Logf("states of %s's chain (σ0 %.3f)", path, ls.InitSigma)
 	} else {
@@ -423,20 +417,8 @@ func logFunnelObjectives(t *testing.T, s *vgs.Sampler, exact ...float64) {
 		}
 		x0 := append([]float32(nil), x...)
 		vel := make([]float64, n)
-		g := make([]float64, D)
-		ev, ge := make([]float32, n), make([]float32, n*D)
 		for step := 0; step < T; step++ {
-			if step == T-1 {
-				f.EnergyGrad(ev, ge, x)
-			}
-			for i := 0; i < n; i++ {
-				row := x[i*D : (i+1)*D]
-				exactFunnelDrift(g, row, step, s.S2, ev[i], ge[i*D:(i+1)*D])
-				for j := range row {
-					vel[i] += 0.5 * g[j] * g[j] / s.S2[step]
-					row[j] = float32(float64(row[j]) + g[j] + math.Sqrt(s.S2[step])*rng.NormFloat64())
-				}
-			}
+			exactFunnelStep(f, x, step, s.S2, 1, vel, rng)
 		}
 		objective("exact drift", x0, x, vel, s0)
 	}
@@ -447,29 +429,25 @@ func logFunnelObjectives(t *testing.T, s *vgs.Sampler, exact ...float64) {
 // 0 and, for each j = 1..T−1, the states x_{j−1} and x_j with time index j: V(·, j)
 // is trained on x_j and its gradient used at x_{j−1}.
 func exactChainStates(s *vgs.Sampler, nc int, rng *rand.Rand) (xs []float32, js []int) {
-	const D = 10
-	keep := func(x []float32, j int) {
-		xs = append(xs, x...)
-		for range len(x) / D {
-			js = append(js, j)
-		}
-	}
-	x := make([]float32, nc*D)
+	f, _ := targets.NewFunnel(10)
+	x := make([]float32, nc*f.Dim())
 	for i := range x {
 		x[i] = float32(1.1 * s.InitSigma * rng.NormFloat64())
 	}
-	keep(x, 0) // V(·, 0) is not a drift but σ0's gradient goes through it
-	g := make([]float64, D)
+	xs, js = appendStates(xs, js, x, 0) // V(·, 0) is not a drift but σ0's gradient goes through it
 	for j := 1; j < s.Config.NStep; j++ {
-		keep(x, j)
-		for i := 0; i < nc; i++ {
-			row := x[i*D : (i+1)*D]
-			exactFunnelDrift(g, row, j-1, s.S2, 0, nil)
-			for k := range row {
-				row[k] = float32(float64(row[k]) + g[k] + 1.1*math.Sqrt(s.S2[j-1])*rng.NormFloat64())
-			}
-		}
-		keep(x, j)
+		xs, js = appendStates(xs, js, x, j)
+		exactFunnelStep(f, x, j-1, s.S2, 1.1, nil, rng)
+		xs, js = appendStates(xs, js, x, j)
+	}
+	return xs, js
+}
+
+// appendStates appends the 10-D rows of x to xs, each with the time index j in js.
+func appendStates(xs []float32, js []int, x []float32, j int) ([]float32, []int) {
+	xs = append(xs, x...)
+	for range len(x) / 10 {
+		js = append(js, j)
 	}
 	return xs, js
 }
@@ -638,13 +616,7 @@ func TestFunnelBellmanResidual(t *testing.T) {
 			t.Errorf("step %d: mean Bellman residual of V* %.4f, want ≥ 0", step, all)
 		}
 		if step < T-1 {
-			for i := 0; i < n; i++ {
-				row := x[i*D : (i+1)*D]
-				exactFunnelDrift(g, row, step, s2, 0, nil)
-				for j := range row {
-					row[j] = float32(float64(row[j]) + g[j] + math.Sqrt(s2[step])*rng.NormFloat64())
-				}
-			}
+			exactFunnelStep(f, x, step, s2, 1, nil, rng)
 		}
 	}
 	t.Logf("summed over the steps: mean R by region %+.2f | %+.2f | %+.2f | %+.2f; the neck's median %.2f",
@@ -678,22 +650,35 @@ func x1Band(x1 float32) int {
 // diffused by the variance of the steps after t, and at the last step −∇E, zero where
 // E > 100 (the sampler's clamp at clip_energy 100).
 func exactFunnelSteps(f *targets.Funnel, x []float32, from int, s2 []float64, rng *rand.Rand) {
+	for step := from; step < len(s2); step++ {
+		exactFunnelStep(f, x, step, s2, 1, nil, rng)
+	}
+}
+
+// exactFunnelStep moves the rows of x through step `step` of the schedule s2 with the
+// exact optimal drift (exactFunnelDrift) and the step's noise scaled by ns, and, when
+// vel is not nil, adds each row's velocity ½‖μ*‖²/s2_t to vel.
+func exactFunnelStep(f *targets.Funnel, x []float32, step int, s2 []float64, ns float64, vel []float64, rng *rand.Rand) {
 	D := f.Dim()
 	n := len(x) / D
 	g := make([]float64, D)
-	ge := make([]float32, len(x))
-	ev := make([]float32, n)
-	T := len(s2)
-	for step := from; step < T; step++ {
-		if step == T-1 {
-			f.EnergyGrad(ev, ge, x)
-		}
-		for i := 0; i < n; i++ {
-			row := x[i*D : (i+1)*D]
+	var ev, ge []float32
+	if step == len(s2)-1 {
+		ev, ge = make([]float32, n), make([]float32, len(x))
+		f.EnergyGrad(ev, ge, x)
+	}
+	for i := 0; i < n; i++ {
+		row := x[i*D : (i+1)*D]
+		if ev != nil {
 			exactFunnelDrift(g, row, step, s2, ev[i], ge[i*D:(i+1)*D])
-			for j := range row {
-				row[j] = float32(float64(row[j]) + g[j] + math.Sqrt(s2[step])*rng.NormFloat64())
+		} else {
+			exactFunnelDrift(g, row, step, s2, 0, nil)
+		}
+		for j := range row {
+			if vel != nil {
+				vel[i] += 0.5 * g[j] * g[j] / s2[step]
 			}
+			row[j] = float32(float64(row[j]) + g[j] + ns*math.Sqrt(s2[step])*rng.NormFloat64())
 		}
 	}
 }
