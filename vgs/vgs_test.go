@@ -356,13 +356,19 @@ func (h hugeEnergy) EnergyGrad(e, g, x []float32) {
 	}
 }
 
-// infEnergy has finite gradients but an energy that overflows, as the funnel's does
-// once x₁ has run off to −1e7.
-type infEnergy struct{ quadratic }
+// infEnergy has finite gradients but an energy that overflows in the first `rows`
+// chains: in most of them as the funnel's does once x₁ has run off to −1e7, in one as
+// an LJ-13 chain's with a collapsed pair.
+type infEnergy struct {
+	quadratic
+	rows int
+}
 
 func (h infEnergy) EnergyGrad(e, g, x []float32) {
 	h.quadratic.EnergyGrad(e, g, x)
-	e[0] = float32(math.Inf(1))
+	for i := 0; i < h.rows; i++ {
+		e[i] = float32(math.Inf(1))
+	}
 }
 
 func TestDivergenceReported(t *testing.T) {
@@ -375,9 +381,23 @@ func TestDivergenceReported(t *testing.T) {
 	if !errors.Is(err, ErrDiverged) {
 		t.Errorf("samples of magnitude %g gave %v", tr.Final()[0], err)
 	}
-	if _, err := s.Sample(4, infEnergy{quadratic{dim: 2}}, SampleOptions{}, rand.New(rand.NewPCG(1, 1))); !errors.Is(err, ErrDiverged) {
-		t.Errorf("an infinite energy gave %v", err)
+	if _, err := s.Sample(4, infEnergy{quadratic{dim: 2}, 1}, SampleOptions{}, rand.New(rand.NewPCG(1, 1))); !errors.Is(err, ErrDiverged) {
+		t.Errorf("an infinite energy without clip_energy gave %v", err)
 	}
+	// With clip_energy a chain whose energy overflows is clamped like any energy above
+	// it (its last drift is zero), unless most of the batch does.
+	clip := 100.0
+	s.Config.ClipEnergy = &clip
+	if _, err := s.Sample(4, infEnergy{quadratic{dim: 2}, 3}, SampleOptions{}, rand.New(rand.NewPCG(1, 1))); !errors.Is(err, ErrDiverged) {
+		t.Errorf("infinite energies in 3 of 4 chains with clip_energy gave %v", err)
+	}
+	tr, err = s.Sample(4, infEnergy{quadratic{dim: 2}, 1}, SampleOptions{}, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Errorf("an infinite energy in 1 of 4 chains with clip_energy: %v", err)
+	} else if mu := tr.Mus[len(tr.Mus)-1]; mu[0] != 0 || mu[1] != 0 || mu[2] == 0 {
+		t.Errorf("last drifts %v: want the overflowing chain's zero and the others' not", mu[:4])
+	}
+	s.Config.ClipEnergy = nil
 	if _, err := s.Sample(4, quadratic{dim: 2}, SampleOptions{}, rand.New(rand.NewPCG(1, 1))); err != nil {
 		t.Errorf("a healthy run: %v", err)
 	}

@@ -326,12 +326,19 @@ func RunParticles(cfg Config, opt Options) (*Result, error) {
 		other = newPick(strictInRange)
 	}
 	var valTime time.Duration
+	overflowed, firstOverflow := 0, 0 // training chains whose energy before the last step overflowed
 	start := time.Now()
 	for it := 0; it < nIter; it++ {
 		s.SetVLR(cfg.VLRAt(it, nIter))
 		tr, err := s.Sample(cfg.Training.BatchSize, ce, vgs.SampleOptions{NoiseScale: cfg.OffPolicy.NoiseScale, FinalNoise: true}, rng)
 		if err != nil {
 			return res, fmt.Errorf("iteration %d: %w", it, err)
+		}
+		if tr.Overflowed > 0 {
+			if overflowed == 0 {
+				firstOverflow = it
+			}
+			overflowed += tr.Overflowed
 		}
 		st, err := s.UpdateTD(tr, ce, cfg.Buffer.NUpdate, rng)
 		if err != nil {
@@ -364,6 +371,9 @@ func RunParticles(cfg Config, opt Options) (*Result, error) {
 	res.TrainSeconds = time.Since(start).Seconds() - valTime.Seconds()
 	res.ValSeconds = valTime.Seconds()
 	logf(opt.Log, "trained in %.1fs, plus %.1fs of validation", res.TrainSeconds, res.ValSeconds)
+	if overflowed > 0 {
+		logf(opt.Log, "%d training chains (first at iteration %d) reached the last step in a state whose energy is beyond ±%g; clamped at clip_energy", overflowed, firstOverflow, vgs.MaxAbsSample)
+	}
 	res.EnergyEvalsTrain = ce.n.Load()
 	fellBack := chosen.state == nil && ref.state != nil
 	if fellBack {

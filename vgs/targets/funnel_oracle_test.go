@@ -687,13 +687,8 @@ func exactFunnelStep(f *targets.Funnel, x []float32, step int, s2 []float64, ns 
 // before the last step, and at the last step (where e and ge are E(x) and ∇E(x))
 // −s2_t·∇E, zero where E > 100.
 func exactFunnelDrift(g []float64, x []float32, step int, s2 []float64, e float32, ge []float32) {
-	T := len(s2)
-	if step < T-1 {
-		rest := 0.0
-		for k := step + 1; k < T; k++ {
-			rest += s2[k]
-		}
-		diffusedFunnelScore(g, x, rest)
+	if step < len(s2)-1 {
+		diffusedFunnelScore(g, x, remainingVariance(s2)[step+1])
 	} else {
 		for j := range g {
 			g[j] = -float64(ge[j])
