@@ -323,7 +323,6 @@ func clampEnergy(e []float32, clip *float64, log bool) {
 	}
 }
 
-// bounded reports whether every value is finite and within ±MaxAbsSample.
 // checkLastEnergies returns ErrDiverged when the energies of the states before the
 // last step say the run has blown up: any NaN; without clip_energy, any energy that
 // is infinite or beyond ±MaxAbsSample; with clip_energy, such energies in more than
@@ -349,6 +348,7 @@ func (s *Sampler) checkLastEnergies(ev []float32) (int, error) {
 	return over, nil
 }
 
+// bounded reports whether every value is finite and within ±MaxAbsSample.
 func bounded(x []float32) bool {
 	for _, v := range x {
 		if !(math.Abs(float64(v)) <= MaxAbsSample) { // false for NaN too
