@@ -147,6 +147,13 @@ type SampleOptions struct {
 	FinalNoise bool
 	// Initial, when set, is x_0 (n×Dim, copied); otherwise x_0 ~ N(0, (σ0·NoiseScale)² I).
 	Initial []float32
+	// KeepOverflow leaves every chain whose energy before the last step overflows
+	// where it is (zero last drift) however many there are, where Sample would
+	// otherwise report ErrDiverged (see checkLastEnergies). It is for measuring a
+	// checkpoint (particle validation and test sampling), where a collapsed batch
+	// is a result to score, not a training run that has blown up. NaN energies and
+	// samples out of bounds are still ErrDiverged.
+	KeepOverflow bool
 }
 
 // Trajectory is one batch of sampler runs: States[t] is x_t (B×Dim, t = 0..T) and
@@ -168,6 +175,7 @@ func (tr *Trajectory) Final() []float32 { return tr.States[len(tr.States)-1] }
 //
 //	g = ∇_y V_target(y, t+1)          (t < T−1)
 //	g = ∇_y E(y)                      (t = T−1; zero where E > clip_energy, if set and clip_grad is not)
+//	                                  (and where E overflows, with KeepOverflow)
 //	μ_t     = h_t·g, scaled down to norm clip_drift·σ_t·√D if set and longer
 //	x_{t+1} = y − μ_t + NoiseScale·σ_t·ε                         (Euclidean)
 //	x_{t+1} = Exp_y(−P_y(μ_t) + P_y(NoiseScale·σ_t·ε))           (sphere, normalize)
@@ -214,11 +222,13 @@ func (s *Sampler) Sample(n int, e Energy, opt SampleOptions, rng *rand.Rand) (*T
 			e.EnergyGrad(ev, g, y)
 			over, err := s.checkLastEnergies(ev)
 			tr.Overflowed = over
-			if err != nil {
+			if err != nil && !(opt.KeepOverflow && over > 0 && !hasNaN(ev)) {
 				return tr, err
 			}
 			if clipE {
 				zeroClipped(g, ev, *s.Config.ClipEnergy, D)
+			} else if opt.KeepOverflow && over > 0 {
+				zeroOverflowed(g, ev, D)
 			}
 		} else {
 			for i := range ts {
@@ -304,6 +314,16 @@ func zeroClipped(g, e []float32, clip float64, D int) {
 	}
 }
 
+// zeroOverflowed zeroes the gradient rows whose energy is infinite or beyond
+// ±MaxAbsSample.
+func zeroOverflowed(g, e []float32, D int) {
+	for r, v := range e {
+		if math.Abs(float64(v)) > MaxAbsSample {
+			clear(g[r*D : (r+1)*D])
+		}
+	}
+}
+
 // clampEnergy applies clip_energy to TD-target energies: min(E, c), or with
 // logarithmic compression c + log(1 + E − c) above c.
 func clampEnergy(e []float32, clip *float64, log bool) {
@@ -346,6 +366,16 @@ func (s *Sampler) checkLastEnergies(ev []float32) (int, error) {
 		return over, fmt.Errorf("%w: %d of %d energies before the last step are infinite or beyond ±%g", ErrDiverged, over, len(ev), MaxAbsSample)
 	}
 	return over, nil
+}
+
+// hasNaN reports whether any value is NaN.
+func hasNaN(x []float32) bool {
+	for _, v := range x {
+		if v != v {
+			return true
+		}
+	}
+	return false
 }
 
 // bounded reports whether every value is finite and within ±MaxAbsSample.

@@ -397,7 +397,20 @@ func TestDivergenceReported(t *testing.T) {
 	} else if mu := tr.Mus[len(tr.Mus)-1]; mu[0] != 0 || mu[1] != 0 || mu[2] == 0 {
 		t.Errorf("last drifts %v: want the overflowing chain's zero and the others' not", mu[:4])
 	}
-	s.Config.ClipEnergy = nil
+	// KeepOverflow (measuring a checkpoint) keeps the overflowing chains in place
+	// however many there are, with or without clip_energy; NaN is still divergence.
+	for _, c := range []*float64{&clip, nil} {
+		s.Config.ClipEnergy = c
+		tr, err = s.Sample(4, infEnergy{quadratic{dim: 2}, 3}, SampleOptions{KeepOverflow: true}, rand.New(rand.NewPCG(1, 1)))
+		if err != nil {
+			t.Errorf("clip_energy %v, KeepOverflow, 3 of 4 chains infinite: %v", c != nil, err)
+		} else if mu := tr.Mus[len(tr.Mus)-1]; tr.Overflowed != 3 || mu[4] != 0 || mu[5] != 0 || mu[6] == 0 {
+			t.Errorf("clip_energy %v, KeepOverflow: %d overflowed, last drifts %v: want 3, the third chain's zero and the fourth's not", c != nil, tr.Overflowed, mu)
+		}
+	}
+	if _, err := s.Sample(4, nanEnergy{quadratic{dim: 2}}, SampleOptions{KeepOverflow: true}, rand.New(rand.NewPCG(1, 1))); !errors.Is(err, ErrDiverged) {
+		t.Errorf("NaN samples with KeepOverflow gave %v", err)
+	}
 	if _, err := s.Sample(4, quadratic{dim: 2}, SampleOptions{}, rand.New(rand.NewPCG(1, 1))); err != nil {
 		t.Errorf("a healthy run: %v", err)
 	}

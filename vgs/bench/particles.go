@@ -285,6 +285,10 @@ func RunParticles(cfg Config, opt Options) (*Result, error) {
 	if evalNS == 0 {
 		evalNS = 1
 	}
+	// Validation and test sampling measure a checkpoint: a batch whose chains
+	// collapsed (energies overflowing before the last step) is scored as such, not
+	// reported as a diverged run as it is in training.
+	measureOpts := vgs.SampleOptions{NoiseScale: evalNS, FinalNoise: cfg.FinalNoise, KeepOverflow: true}
 	D := t.Dim()
 	nVal := min(len(val)/D, size)
 	// Each validation draws from its own stream, fixed by the seed and the iteration,
@@ -296,7 +300,7 @@ func RunParticles(cfg Config, opt Options) (*Result, error) {
 	_, rlo, rhi := energySummary(r)
 	validate := func(it int) (float64, float64, error) {
 		vrng := rand.New(rand.NewPCG(seed^0x76616c, uint64(it)))
-		tr, err := s.Sample(nVal, t, vgs.SampleOptions{NoiseScale: evalNS, FinalNoise: cfg.FinalNoise}, vrng)
+		tr, err := s.Sample(nVal, t, measureOpts, vrng)
 		if err != nil {
 			return 0, 0, err
 		}
@@ -394,7 +398,7 @@ func RunParticles(cfg Config, opt Options) (*Result, error) {
 		}
 	}
 	t1 := time.Now()
-	tr, err := s.Sample(nRounds*size, t, vgs.SampleOptions{NoiseScale: evalNS, FinalNoise: cfg.FinalNoise}, rng)
+	tr, err := s.Sample(nRounds*size, t, measureOpts, rng)
 	if err != nil {
 		return res, err
 	}
@@ -406,7 +410,7 @@ func RunParticles(cfg Config, opt Options) (*Result, error) {
 	}
 	logf(opt.Log, "vgs: %s", fmtMetrics(res.Metrics))
 	if other.state != nil && other.iter != chosen.iter {
-		tp := testProtocol{t: t, test: test, so: vgs.SampleOptions{NoiseScale: evalNS, FinalNoise: cfg.FinalNoise}, nRounds: nRounds, size: size}
+		tp := testProtocol{t: t, test: test, so: measureOpts, nRounds: nRounds, size: size}
 		if res.OtherCheckpoint, err = evalOtherChoice(s, other, chosen.state, tp, seed, opt); err != nil {
 			return res, err
 		}
