@@ -32,7 +32,9 @@ type Config struct {
 	// very high energies (an LJ wall) bounded. The last step's gradient is
 	// treated as with the hard clamp (zero above c unless clip_grad is set and
 	// clip_last_step is not).
-	// Measured on LJ-13 (configs/lj13.yaml header): it diverged, so it stays off.
+	// Measured on LJ-13 (configs/lj13.yaml header): alone (session 10) it
+	// diverged; with clip_last_step and clip_drift 3 (session 22) it trains
+	// stably and helps one seed of three, hurts another, so it stays off.
 	ClipEnergyLog bool `yaml:"clip_energy_log"`
 	// ClipLastStep (not in the paper) clamps the last sampling step's energy at
 	// clip_energy, so that samples above it take no drift there, even when
