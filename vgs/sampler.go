@@ -220,14 +220,15 @@ func (s *Sampler) Sample(n int, e Energy, opt SampleOptions, rng *rand.Rand) (*T
 		}
 		if t == T-1 {
 			e.EnergyGrad(ev, g, y)
-			over, err := s.checkLastEnergies(ev)
+			over, err := s.checkLastEnergies(ev, opt.KeepOverflow)
 			tr.Overflowed = over
-			if err != nil && !(opt.KeepOverflow && over > 0 && !hasNaN(ev)) {
+			if err != nil {
 				return tr, err
 			}
 			if clipE {
 				zeroClipped(g, ev, *s.Config.ClipEnergy, D)
-			} else if opt.KeepOverflow && over > 0 {
+			}
+			if opt.KeepOverflow && over > 0 {
 				zeroOverflowed(g, ev, D)
 			}
 		} else {
@@ -351,8 +352,9 @@ func clampEnergy(e []float32, clip *float64, log bool) {
 // collapsed below 6e-4 overflows float32: training goes on and learns the wall), but
 // a batch whose energies overflow has run off (the funnel's e^{−x₁}·r² at x₁ ≈ −1e7
 // with finite coordinates), and the clamp would hide that from the TD targets.
-// It also returns the number of such energies.
-func (s *Sampler) checkLastEnergies(ev []float32) (int, error) {
+// With keep (SampleOptions.KeepOverflow) only NaN is a divergence. It also returns
+// the number of such energies.
+func (s *Sampler) checkLastEnergies(ev []float32, keep bool) (int, error) {
 	over := 0
 	for _, v := range ev {
 		if v != v {
@@ -362,20 +364,10 @@ func (s *Sampler) checkLastEnergies(ev []float32) (int, error) {
 			over++
 		}
 	}
-	if over > 0 && (s.Config.ClipEnergy == nil || 2*over > len(ev)) {
+	if over > 0 && !keep && (s.Config.ClipEnergy == nil || 2*over > len(ev)) {
 		return over, fmt.Errorf("%w: %d of %d energies before the last step are infinite or beyond ±%g", ErrDiverged, over, len(ev), MaxAbsSample)
 	}
 	return over, nil
-}
-
-// hasNaN reports whether any value is NaN.
-func hasNaN(x []float32) bool {
-	for _, v := range x {
-		if v != v {
-			return true
-		}
-	}
-	return false
 }
 
 // bounded reports whether every value is finite and within ±MaxAbsSample.

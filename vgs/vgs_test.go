@@ -371,6 +371,14 @@ func (h infEnergy) EnergyGrad(e, g, x []float32) {
 	}
 }
 
+// nanRowEnergy has finite gradients but a NaN energy in its first chain.
+type nanRowEnergy struct{ quadratic }
+
+func (h nanRowEnergy) EnergyGrad(e, g, x []float32) {
+	h.quadratic.EnergyGrad(e, g, x)
+	e[0] = float32(math.NaN())
+}
+
 func TestDivergenceReported(t *testing.T) {
 	s, _ := New(testConfig(2), rand.New(rand.NewPCG(1, 1)))
 	_, err := s.Sample(4, nanEnergy{quadratic{dim: 2}}, SampleOptions{}, rand.New(rand.NewPCG(1, 1)))
@@ -410,6 +418,9 @@ func TestDivergenceReported(t *testing.T) {
 	}
 	if _, err := s.Sample(4, nanEnergy{quadratic{dim: 2}}, SampleOptions{KeepOverflow: true}, rand.New(rand.NewPCG(1, 1))); !errors.Is(err, ErrDiverged) {
 		t.Errorf("NaN samples with KeepOverflow gave %v", err)
+	}
+	if _, err := s.Sample(4, nanRowEnergy{quadratic{dim: 2}}, SampleOptions{KeepOverflow: true}, rand.New(rand.NewPCG(1, 1))); !errors.Is(err, ErrDiverged) {
+		t.Errorf("a NaN energy before the last step with KeepOverflow gave %v", err)
 	}
 	if _, err := s.Sample(4, quadratic{dim: 2}, SampleOptions{}, rand.New(rand.NewPCG(1, 1))); err != nil {
 		t.Errorf("a healthy run: %v", err)
