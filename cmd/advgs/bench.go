@@ -20,7 +20,7 @@ func benchCommand() *cli.Command {
 		Usage:     "train VGS on a benchmark target, evaluate it against exact samples and an MCMC baseline",
 		ArgsUsage: strings.Join(bench.Targets(), "|") + "|all",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "config", Usage: "YAML config `FILE` (default: the embedded configs/TARGET.yaml)"},
+			&cli.StringFlag{Name: "config", Usage: "YAML config `FILE`, a whole config that replaces the embedded configs/TARGET.yaml (start from a copy of it)"},
 			&cli.BoolFlag{Name: "quick", Usage: "a short run (the config's quick section) that still shows learning"},
 			&cli.Uint64Flag{Name: "seed", Usage: "random seed (overrides the config's)"},
 			&cli.StringFlag{Name: "json", Usage: "write the result as JSON to `FILE`"},
